@@ -1,0 +1,80 @@
+# hostshim: make | make test | make check | make demo | make install
+#
+# The library links inih statically and nothing else, so a container only
+# needs libc. No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+SHIM_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE $(WARN)
+SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
+                -Wl,-z,now -Wl,-z,relro
+# inih's archive, not its shared library: the only run-time need is libc.
+INIH     ?= -l:libinih.a
+
+SRCS     := $(wildcard shim/*.c)
+HDRS     := shim/shim.h
+CLIENTS  := $(patsubst tests/clients/%.c,build/tests/%,\
+              $(filter-out %_lib.c,$(wildcard tests/clients/*.c)))
+CLIENT_LIBS := $(patsubst tests/clients/%.c,build/tests/%.so,\
+              $(wildcard tests/clients/*_lib.c))
+ASAN_LIB := $(shell $(CC) -print-file-name=libasan.so)
+
+all: build/libhostshim.so build/hostshim $(CLIENTS) $(CLIENT_LIBS)
+
+build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH)
+
+# The same library with AddressSanitizer and UBSan, for `make check`.
+build/asan/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) -O1 -g -fsanitize=address,undefined \
+	  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	  -shared -Wl,--version-script=shim/exports.map -o $@ $(SRCS) $(INIH)
+
+build/hostshim: shim/hostshim
+	@mkdir -p $(@D)
+	cp $< $@ && chmod 755 $@
+
+build/tests/%: tests/clients/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -pthread -o $@ $<
+
+build/tests/%_lib.so: tests/clients/%_lib.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -shared -fPIC -o $@ $<
+
+# Unit tests link the configuration and matching code directly.
+UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c
+build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
+	  -Ishim -o $@ tests/unit/unit.c $(UNIT_SRCS) $(INIH)
+
+test: all build/tests/unit
+	build/tests/unit
+	python3 tests/integration.py
+	sh tests/launcher_test.sh
+
+# Everything CI runs: the tests, then again under the sanitizers, then the
+# end-to-end scenario.
+check: test build/asan/libhostshim.so
+	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
+	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) python3 tests/integration.py
+	bash tests/e2e/run.sh
+
+demo: build/libhostshim.so
+	sh examples/demo.sh
+
+install: build/libhostshim.so build/hostshim
+	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
+	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
+	install -m 755 build/hostshim $(DESTDIR)$(PREFIX)/bin/hostshim
+
+clean:
+	rm -rf build
+
+.PHONY: all test check demo install clean

@@ -1,0 +1,103 @@
+/* Synthetic addresses: each mapped name a program looks up gets one address
+ * in 127.88.0.0/16, and connect maps that address back to the name.
+ *
+ * The table is open addressing over the 16 bits of the address, so connect
+ * finds a name's slot by indexing, without hashing or locking. Lookups add
+ * slots with a compare-and-swap; a slot, once set, is never moved or freed,
+ * so a pointer read in connect stays valid, in threads and after fork.
+ * Why synthetic addresses and not the target's: an address shared with the
+ * target would send the target's own name, and its other ports, through the
+ * rules too. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+
+static _Atomic(struct slot *) table[SLOT_COUNT];
+
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* Index 0 (127.88.0.0) is never handed out, so 0 can mean "none". */
+unsigned slot_for_name(const char *name)
+{
+	unsigned start = name_hash(name) % (SLOT_COUNT - 1) + 1;
+	struct slot *mine = NULL;
+	for (unsigned i = 0; i < SLOT_COUNT - 1; i++) {
+		unsigned index = (start - 1 + i) % (SLOT_COUNT - 1) + 1;
+		struct slot *s = atomic_load_explicit(&table[index],
+						      memory_order_acquire);
+		if (!s) {
+			if (!mine) {
+				size_t len = strlen(name) + 1;
+				if (!(mine = calloc(1, sizeof *mine + len)))
+					return 0;
+				memcpy(mine->name, name, len);
+			}
+			if (atomic_compare_exchange_strong_explicit(
+				    &table[index], &s, mine,
+				    memory_order_acq_rel, memory_order_acquire))
+				return index;
+			/* Another thread took it; s is now theirs. */
+		}
+		if (!strcmp(s->name, name)) {
+			free(mine);
+			return index;
+		}
+	}
+	free(mine);
+	return 0;
+}
+
+const struct slot *slot_at(unsigned index)
+{
+	if (index == 0 || index >= SLOT_COUNT)
+		return NULL;
+	return atomic_load_explicit(&table[index], memory_order_acquire);
+}
+
+/* The slot index of a synthetic address, or 0. Runs in every connect. */
+unsigned synth_index(const struct sockaddr *sa, socklen_t len)
+{
+	uint32_t ip;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	} else if (sa->sa_family == AF_INET6 &&
+		   len >= sizeof(struct sockaddr_in6)) {
+		const struct in6_addr *a6 =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (!IN6_IS_ADDR_V4MAPPED(a6))
+			return 0;
+		memcpy(&ip, a6->s6_addr + 12, 4);
+		ip = ntohl(ip);
+	} else {
+		return 0;
+	}
+	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
+}
+
+/* AF_INET: 127.88.x.y; AF_INET6: ::ffff:127.88.x.y, which an IPv6 socket
+ * connects to over IPv4 and connect recognises like the IPv4 form. */
+void synth_address(unsigned index, int family, struct sockaddr_storage *out)
+{
+	uint32_t ip = htonl(SYNTH_NET | index);
+	memset(out, 0, sizeof *out);
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (void *)out;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr.s6_addr[10] = 0xff;
+		in6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(in6->sin6_addr.s6_addr + 12, &ip, 4);
+	} else {
+		struct sockaddr_in *in4 = (void *)out;
+		in4->sin_family = AF_INET;
+		in4->sin_addr.s_addr = ip;
+	}
+}
