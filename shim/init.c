@@ -111,7 +111,9 @@ static void load(void)
 				   "error, warn, info, debug)",
 			level);
 	report_messages(&cfg, check);
-	if ((env_true("HOSTSHIM_STRICT") || cfg.strict) && cfg.nmessages) {
+	/* --check reports every problem itself, strict or not. */
+	if (!check && (env_true("HOSTSHIM_STRICT") || cfg.strict) &&
+	    cfg.nmessages) {
 		log_msg(LOG_ERROR, "strict mode: %zu configuration problem%s, "
 				   "exiting",
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
