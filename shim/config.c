@@ -141,6 +141,8 @@ static const char *parse_public(struct rule *r, char *key, char *why,
 					  why, whylen);
 	if (err)
 		return err;
+	if (!*host)
+		return "missing host name before the port";
 	struct sockaddr_in *in4 = (void *)&r->addr;
 	struct sockaddr_in6 *in6 = (void *)&r->addr;
 	char canon[NAME_MAX_LEN + 1];
@@ -199,6 +201,8 @@ static const char *parse_target(struct rule *r, char *value, char *why,
 					  &bracketed, why, whylen);
 	if (err)
 		return err;
+	if (!*host)
+		return "missing host name before the port";
 	struct in_addr a4;
 	if (bracketed) {
 		struct in6_addr a6;
@@ -417,8 +421,9 @@ static const char *classify(struct reader *rd, char *line)
 		}
 		if (!strchr(line, ']') && !strchr(line, '=')) {
 			add_message(cfg, LOG_ERROR, rd->origin,
-				    "unterminated section header");
-			return "\n";
+				    "unterminated section header; the lines "
+				    "after it are ignored");
+			return "[?]\n";
 		}
 	}
 	cut_comment(line);
