@@ -77,4 +77,7 @@ install: build/libhostshim.so build/hostshim
 clean:
 	rm -rf build
 
+# Benchmarks, fuzzing and the musl build live in makefiles of their own.
+-include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk
+
 .PHONY: all test check demo install clean
