@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
@@ -471,10 +473,21 @@ static char *next_line(char *str, int num, void *stream)
 void config_parse_file(struct config *cfg, const char *path)
 {
 	struct reader rd = {.cfg = cfg, .path = path};
+	struct stat st;
 	rd.file = fopen(path, "re");
 	if (!rd.file) {
 		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
 			    strerror(errno));
+		return;
+	}
+	/* Like sudo: a root process takes no orders from a file that others
+	 * can write. */
+	if (geteuid() == 0 && fstat(fileno(rd.file), &st) == 0 &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		add_message(cfg, LOG_ERROR, path,
+			    "writable by group or others; running as root, so "
+			    "no rules from it (chmod go-w)");
+		fclose(rd.file);
 		return;
 	}
 	ini_parse_stream(next_line, &rd, on_entry, &rd);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -198,6 +199,24 @@ static void test_junk(void)
 	config_free(&cfg);
 }
 
+static void test_writable_as_root(void)
+{
+	if (geteuid() != 0)
+		return;
+	const char *path = write_file("t.ini", "[map]\na.localhost = x\n", 22);
+	chmod(path, 0666);
+	struct config cfg = {.file_log = -1};
+	config_parse_file(&cfg, path);
+	CHECK(cfg.nrules == 0 && cfg.nmessages == 1 &&
+	      strstr(cfg.messages[0].text, "writable by group or others"));
+	config_free(&cfg);
+	chmod(path, 0644);
+	cfg = (struct config){.file_log = -1};
+	config_parse_file(&cfg, path);
+	CHECK(cfg.nrules == 1 && cfg.nmessages == 0);
+	config_free(&cfg);
+}
+
 static void test_map_env(void)
 {
 	struct config cfg = parse_text("[map]\na.localhost = server:9000\n"
@@ -350,6 +369,7 @@ int main(void)
 	test_spec_example();
 	test_bad_lines();
 	test_junk();
+	test_writable_as_root();
 	test_map_env();
 	test_canonical();
 	test_matching();
