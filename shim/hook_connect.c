@@ -9,7 +9,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -21,9 +24,10 @@ static void log_redirect(const char *public_name, uint16_t public_port,
 	ll_str(&l, public_name);
 	ll_str(&l, ":");
 	ll_uint(&l, public_port);
-	ll_str(&l, " -> ");
+	bool v6 = strchr(r->target_host, ':') != NULL;
+	ll_str(&l, v6 ? " -> [" : " -> ");
 	ll_str(&l, r->target_host);
-	ll_str(&l, ":");
+	ll_str(&l, v6 ? "]:" : ":");
 	ll_uint(&l, target_port);
 	ll_str(&l, " (");
 	ll_addr(&l, (const struct sockaddr *)to);
@@ -52,27 +56,38 @@ static void log_unreachable(const char *public_name, uint16_t public_port,
 	ll_emit(&l);
 }
 
-/* Where the rule sends it; false with *err set when it can't. */
-static bool to_target(const struct endpoint *e, int status,
+/* What to do instead of the program's destination. */
+struct redirect {
+	struct sockaddr_storage to;
+	socklen_t len;
+	int err;	 /* nonzero: fail with this errno */
+	bool to_ipv6; /* an IPv4 socket, an IPv6-only target: connect swaps */
+};
+
+/* Where the rule sends it, or why it can't. */
+static void to_target(const struct endpoint *e, int status,
 		      const struct rule *r, const char *public_name,
 		      uint16_t port, _Atomic uint32_t logged[4], int family,
-		      struct sockaddr_storage *to, socklen_t *tolen, int *err)
+		      struct redirect *out)
 {
 	uint16_t target_port = r->target_port ? r->target_port : port;
-	if (status || !endpoint_sockaddr(e, family, target_port, to, tolen)) {
+	out->to_ipv6 = family == AF_INET && !e->has4 && e->has6;
+	if (out->to_ipv6)
+		family = AF_INET6;
+	if (status ||
+	    !endpoint_sockaddr(e, family, target_port, &out->to, &out->len)) {
 		if (log_level >= LOG_WARN)
 			log_unreachable(public_name, port, r);
-		*err = EHOSTUNREACH;
-		return false;
+		out->err = EHOSTUNREACH;
+		return;
 	}
 	if (log_level >= LOG_DEBUG ||
 	    (log_level >= LOG_INFO && log_first_time(logged, port)))
-		log_redirect(public_name, port, r, target_port, to);
-	return true;
+		log_redirect(public_name, port, r, target_port, &out->to);
 }
 
 static bool via_slot(unsigned index, int family, uint16_t port,
-		     struct sockaddr_storage *to, socklen_t *tolen, int *err)
+		     struct redirect *out)
 {
 	const struct slot *s = slot_at(index);
 	const struct view *v =
@@ -84,24 +99,22 @@ static bool via_slot(unsigned index, int family, uint16_t port,
 	const struct route *route = routes_pick(v, port);
 	if (route) {
 		to_target(&route->to, route->status, route->rule, s->name, port,
-			  ((struct route *)route)->logged, family, to, tolen,
-			  err);
+			  ((struct route *)route)->logged, family, out);
 		return true;
 	}
 	/* A port no rule names: where the name itself resolves. */
 	if (!v->has_direct ||
-	    !endpoint_sockaddr(&v->direct, family, port, to, tolen)) {
+	    !endpoint_sockaddr(&v->direct, family, port, &out->to, &out->len)) {
 		if (log_level >= LOG_WARN)
 			log_unreachable(s->name, port, NULL);
-		*err = EHOSTUNREACH;
+		out->err = EHOSTUNREACH;
 	}
 	return true;
 }
 
-/* True when `sa` is to be replaced: then either *err is set (fail with it)
- * or `to` holds the destination to use instead. */
+/* True when `sa` is to be replaced by what `out` says. */
 static bool rewrite(const struct sockaddr *sa, socklen_t len,
-		    struct sockaddr_storage *to, socklen_t *tolen, int *err)
+		    struct redirect *out)
 {
 	uint16_t port;
 	if (!shim_ready() || !sa)
@@ -112,63 +125,102 @@ static bool rewrite(const struct sockaddr *sa, socklen_t len,
 		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	else
 		return false;
+	out->err = 0;
+	out->to_ipv6 = false;
 
 	unsigned index = synth_index(sa, len);
 	if (index)
-		return via_slot(index, sa->sa_family, port, to, tolen, err);
+		return via_slot(index, sa->sa_family, port, out);
 
 	const struct rule *r = rules_match_addr(sa, port);
 	if (!r)
 		return false;
 	to_target(&r->fixed, r->fixed_status, r, r->name, port,
-		  ((struct rule *)r)->logged, sa->sa_family, to, tolen, err);
+		  ((struct rule *)r)->logged, sa->sa_family, out);
 	return true;
+}
+
+/* Puts an IPv6 socket of the same type in place of the IPv4 socket `fd`,
+ * for a target that has only IPv6. Only syscalls: async-signal-safe. The
+ * options that matter before a connect are carried over. */
+static int swap_to_ipv6(int fd)
+{
+	int type, protocol, value, flags = fcntl(fd, F_GETFL);
+	int fdflags = fcntl(fd, F_GETFD);
+	socklen_t len = sizeof type;
+	if (flags < 0 || fdflags < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return -1;
+	len = sizeof protocol;
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len))
+		return -1;
+	int s6 = socket(AF_INET6, type | (flags & O_NONBLOCK ? SOCK_NONBLOCK : 0),
+			protocol);
+	if (s6 < 0)
+		return -1;
+	static const struct {
+		int level, name;
+	} carried[] = {{SOL_SOCKET, SO_KEEPALIVE}, {SOL_SOCKET, SO_REUSEADDR},
+		       {IPPROTO_TCP, TCP_NODELAY}};
+	for (size_t i = 0; i < sizeof carried / sizeof *carried; i++) {
+		len = sizeof value;
+		if (!getsockopt(fd, carried[i].level, carried[i].name, &value, &len))
+			setsockopt(s6, carried[i].level, carried[i].name, &value, len);
+	}
+	int rc = dup3(s6, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0);
+	close(s6);
+	return rc < 0 ? -1 : 0;
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_storage to;
-	socklen_t tolen;
-	int err = 0;
-	if (!rewrite(sa, len, &to, &tolen, &err))
+	struct redirect r;
+	if (!rewrite(sa, len, &r))
 		return real.connect(fd, sa, len);
-	if (err) {
-		errno = err;
+	if (!r.err && r.to_ipv6 && swap_to_ipv6(fd))
+		return -1;
+	if (r.err) {
+		errno = r.err;
 		return -1;
 	}
-	return real.connect(fd, (struct sockaddr *)&to, tolen);
+	return real.connect(fd, (struct sockaddr *)&r.to, r.len);
+}
+
+/* Sends can't swap the socket: an IPv4 socket may already carry traffic. */
+static bool send_rewrite(const struct sockaddr *sa, socklen_t len,
+			 struct redirect *r)
+{
+	if (!rewrite(sa, len, r))
+		return false;
+	if (r->to_ipv6)
+		r->err = EHOSTUNREACH;
+	return true;
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			   const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_storage to;
-	socklen_t tolen;
-	int err = 0;
-	if (!rewrite(sa, len, &to, &tolen, &err))
+	struct redirect r;
+	if (!send_rewrite(sa, len, &r))
 		return real.sendto(fd, buf, n, flags, sa, len);
-	if (err) {
-		errno = err;
+	if (r.err) {
+		errno = r.err;
 		return -1;
 	}
-	return real.sendto(fd, buf, n, flags, (struct sockaddr *)&to, tolen);
+	return real.sendto(fd, buf, n, flags, (struct sockaddr *)&r.to, r.len);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct sockaddr_storage to;
-	int err = 0;
-	struct msghdr copy;
-	if (!msg || !rewrite(msg->msg_name, msg->msg_namelen, &to,
-			     &copy.msg_namelen, &err))
+	struct redirect r;
+	if (!msg || !send_rewrite(msg->msg_name, msg->msg_namelen, &r))
 		return real.sendmsg(fd, msg, flags);
-	if (err) {
-		errno = err;
+	if (r.err) {
+		errno = r.err;
 		return -1;
 	}
-	socklen_t namelen = copy.msg_namelen;
-	copy = *msg;
-	copy.msg_name = &to;
-	copy.msg_namelen = namelen;
+	struct msghdr copy = *msg;
+	copy.msg_name = &r.to;
+	copy.msg_namelen = r.len;
 	return real.sendmsg(fd, &copy, flags);
 }
