@@ -172,7 +172,20 @@ static int swap_to_ipv6(int fd)
 	return rc < 0 ? -1 : 0;
 }
 
-SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* The common case, decided with a few loads: an IPv4 destination outside
+ * the synthetic range, in a process without address rules. */
+static inline bool plainly_unmapped(const struct sockaddr *sa)
+{
+	return atomic_load_explicit(&shim_connect_fast, memory_order_relaxed) &&
+	       sa && sa->sa_family == AF_INET &&
+	       (((const struct sockaddr_in *)sa)->sin_addr.s_addr &
+		htonl(SYNTH_MASK)) != htonl(SYNTH_NET);
+}
+
+/* Out of line, so the common case in connect() costs no stack frame. */
+static __attribute__((noinline)) int connect_slow(int fd,
+						  const struct sockaddr *sa,
+						  socklen_t len)
 {
 	struct redirect r;
 	if (!rewrite(sa, len, &r))
@@ -186,6 +199,13 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return real.connect(fd, (struct sockaddr *)&r.to, r.len);
 }
 
+SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (plainly_unmapped(sa))
+		return real.connect(fd, sa, len);
+	return connect_slow(fd, sa, len);
+}
+
 /* Sends can't swap the socket: an IPv4 socket may already carry traffic. */
 static bool send_rewrite(const struct sockaddr *sa, socklen_t len,
 			 struct redirect *r)
@@ -197,8 +217,9 @@ static bool send_rewrite(const struct sockaddr *sa, socklen_t len,
 	return true;
 }
 
-SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			   const struct sockaddr *sa, socklen_t len)
+static __attribute__((noinline)) ssize_t
+sendto_slow(int fd, const void *buf, size_t n, int flags,
+	    const struct sockaddr *sa, socklen_t len)
 {
 	struct redirect r;
 	if (!send_rewrite(sa, len, &r))
@@ -208,6 +229,14 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 		return -1;
 	}
 	return real.sendto(fd, buf, n, flags, (struct sockaddr *)&r.to, r.len);
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *sa, socklen_t len)
+{
+	if (!sa || plainly_unmapped(sa))
+		return real.sendto(fd, buf, n, flags, sa, len);
+	return sendto_slow(fd, buf, n, flags, sa, len);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

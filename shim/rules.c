@@ -158,6 +158,11 @@ bool rules_have_names(void)
 	return names || wildcards;
 }
 
+bool rules_have_addrs(void)
+{
+	return addrs != NULL;
+}
+
 const struct rule *pattern_rule_for(const struct pattern *p, uint16_t port)
 {
 	for (size_t i = 0; i < p->nports; i++)

@@ -132,6 +132,7 @@ struct match {
 };
 bool rules_build(struct rule **rules, size_t n);
 bool rules_have_names(void);
+bool rules_have_addrs(void);
 bool rules_match_name(const char *name, struct match *m);
 const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port);
 size_t rules_routes(const struct match *m, const struct rule **out,
@@ -185,6 +186,8 @@ extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 enum { SHIM_NEW = 0, SHIM_READY = -1 }; /* else: the loading process's pid */
 extern _Atomic int shim_state;
+/* Loaded, and no address rules: connect need only look for 127.88/16. */
+extern _Atomic bool shim_connect_fast;
 bool shim_load(void);
 /* True when rules may apply: loads the configuration on first use. False
  * while this thread is inside our own code, which must reach libc as is. */
