@@ -22,15 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HASH_NONFATAL_OOM 1
-#include <uthash.h>
-
 #include "shim.h"
-
-struct key_entry {
-	const struct rule *rule;
-	UT_hash_handle hh;
-};
 
 struct reader {
 	FILE *file;
@@ -134,10 +126,52 @@ static bool looks_numeric(const char *s)
 	return s[strspn(s, "0123456789.")] == '\0';
 }
 
-static const char *parse_public(struct rule *r, char *key, char *why,
+/* A rule while it is parsed; add_rule copies it into one allocation. */
+struct draft {
+	struct rule r;
+	char name[INET6_ADDRSTRLEN + NAME_MAX_LEN];
+	char public_text[NAME_MAX_LEN + 16];
+	char target_host[NAME_MAX_LEN + 1];
+};
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n + 1);
+	return p + n;
+}
+
+static char *put_uint(char *p, unsigned v)
+{
+	char digits[12];
+	int n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+	return p;
+}
+
+/* "auth.localhost:443", "*.api.localhost", "[::1]:80": the rule's key. */
+static void public_text(struct draft *d, bool bracketed)
+{
+	char *p = d->public_text;
+	if (d->r.kind == PUBLIC_WILDCARD)
+		p = put_str(p, "*.");
+	p = put_str(p, bracketed ? "[" : "");
+	p = put_str(p, d->name);
+	p = put_str(p, bracketed ? "]" : "");
+	if (d->r.port)
+		put_uint(put_str(p, ":"), d->r.port);
+}
+
+static const char *parse_public(struct draft *d, char *key, char *why,
 				size_t whylen)
 {
-	char *host, text[INET6_ADDRSTRLEN];
+	struct rule *r = &d->r;
+	char *host;
 	bool bracketed;
 	const char *err = split_host_port(key, &host, &r->port, &bracketed,
 					  why, whylen);
@@ -147,7 +181,6 @@ static const char *parse_public(struct rule *r, char *key, char *why,
 		return "missing host name before the port";
 	struct sockaddr_in *in4 = (void *)&r->addr;
 	struct sockaddr_in6 *in6 = (void *)&r->addr;
-	char canon[NAME_MAX_LEN + 1];
 
 	if (bracketed) {
 		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
@@ -156,49 +189,32 @@ static const char *parse_public(struct rule *r, char *key, char *why,
 		}
 		in6->sin6_family = AF_INET6;
 		r->kind = PUBLIC_ADDR;
-		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-		r->name = strdup(text);
+		inet_ntop(AF_INET6, &in6->sin6_addr, d->name, sizeof d->name);
 	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		r->kind = PUBLIC_ADDR;
-		r->name = strdup(host);
+		inet_ntop(AF_INET, &in4->sin_addr, d->name, sizeof d->name);
 	} else if (looks_numeric(host)) {
 		snprintf(why, whylen, "bad IPv4 address '%.60s'", host);
 		return why;
-	} else if (!strncmp(host, "*.", 2) && name_canonical(host + 2, canon)) {
+	} else if (!strncmp(host, "*.", 2) && name_canonical(host + 2, d->name)) {
 		r->kind = PUBLIC_WILDCARD;
-		r->name = strdup(canon);
-	} else if (name_canonical(host, canon)) {
+	} else if (name_canonical(host, d->name)) {
 		r->kind = PUBLIC_NAME;
-		r->name = strdup(canon);
 	} else {
 		snprintf(why, whylen, "bad host name '%.80s'", host);
 		return why;
 	}
-	if (!r->name)
-		return "out of memory";
-
-	const char *fmt = r->kind == PUBLIC_WILDCARD ? "*.%s"
-			  : bracketed		     ? "[%s]"
-						     : "%s";
-	char *public_host;
-	if (asprintf(&public_host, fmt, r->name) < 0)
-		return "out of memory";
-	int n = r->port ? asprintf(&r->public_text, "%s:%u", public_host,
-				   (unsigned)r->port)
-			: asprintf(&r->public_text, "%s", public_host);
-	free(public_host);
-	return n < 0 ? "out of memory" : NULL;
+	public_text(d, bracketed);
+	return NULL;
 }
 
-static const char *parse_target(struct rule *r, char *value, char *why,
+static const char *parse_target(struct draft *d, char *value, char *why,
 				size_t whylen)
 {
-	char *host, canon[NAME_MAX_LEN + 1];
+	struct rule *r = &d->r;
+	char *host;
 	bool bracketed;
-	r->target_text = strdup(value);
-	if (!r->target_text)
-		return "out of memory";
 	const char *err = split_host_port(value, &host, &r->target_port,
 					  &bracketed, why, whylen);
 	if (err)
@@ -206,72 +222,82 @@ static const char *parse_target(struct rule *r, char *value, char *why,
 	if (!*host)
 		return "missing host name before the port";
 	struct in_addr a4;
+	struct in6_addr a6;
 	if (bracketed) {
-		struct in6_addr a6;
 		char bare[INET6_ADDRSTRLEN];
 		snprintf(bare, sizeof bare, "%.*s", (int)strcspn(host, "%"), host);
-		if (inet_pton(AF_INET6, bare, &a6) != 1) {
+		if (inet_pton(AF_INET6, bare, &a6) != 1 ||
+		    strlen(host) >= sizeof d->target_host) {
 			snprintf(why, whylen, "bad IPv6 address '%.60s'", host);
 			return why;
 		}
-		r->target_host = strdup(host);
+		strcpy(d->target_host, host);
 		r->target_literal = true;
 	} else if (inet_pton(AF_INET, host, &a4) == 1) {
-		r->target_host = strdup(host);
+		strcpy(d->target_host, host);
 		r->target_literal = true;
 	} else if (looks_numeric(host)) {
 		snprintf(why, whylen, "bad IPv4 address '%.60s'", host);
 		return why;
-	} else if (name_canonical(host, canon)) {
-		r->target_host = strdup(canon);
-	} else {
+	} else if (!name_canonical(host, d->target_host)) {
 		snprintf(why, whylen, "bad host name '%.80s'", host);
 		return why;
 	}
-	return r->target_host ? NULL : "out of memory";
+	return NULL;
 }
 
-static void rule_free(struct rule *r)
+/* The rule and its strings in one block: one malloc, one free. */
+static struct rule *rule_new(const struct draft *d, const char *target_text,
+			     const char *origin)
 {
+	const char *strs[] = {d->name, d->target_host, d->public_text,
+			      target_text, origin};
+	char **fields[5];
+	size_t size = sizeof(struct rule);
+	for (size_t i = 0; i < 5; i++)
+		size += strlen(strs[i]) + 1;
+	struct rule *r = malloc(size);
 	if (!r)
-		return;
-	free(r->name);
-	free(r->target_host);
-	free(r->public_text);
-	free(r->target_text);
-	free(r->origin);
-	free(r);
+		return NULL;
+	*r = d->r;
+	fields[0] = &r->name;
+	fields[1] = &r->target_host;
+	fields[2] = &r->public_text;
+	fields[3] = &r->target_text;
+	fields[4] = &r->origin;
+	char *p = (char *)(r + 1);
+	for (size_t i = 0; i < 5; i++) {
+		*fields[i] = p;
+		p = put_str(p, strs[i]) + 1;
+	}
+	return r;
 }
 
 static void add_rule(struct config *cfg, int source, const char *origin,
 		     char *key, char *value)
 {
-	char why[160];
-	const char *err = NULL;
-	struct rule *r = calloc(1, sizeof *r);
-	if (!r || !(r->origin = strdup(origin)))
-		err = "out of memory";
+	char why[160], target_text[LINE_MAX_LEN + 1];
+	struct draft d;
+	memset(&d.r, 0, sizeof d.r);
+	strcpy(target_text, value); /* split_host_port cuts value */
+	const char *err = parse_public(&d, key, why, sizeof why);
 	if (!err)
-		err = parse_public(r, key, why, sizeof why);
-	if (!err)
-		err = parse_target(r, value, why, sizeof why);
+		err = parse_target(&d, value, why, sizeof why);
 	if (err) {
 		add_message(cfg, LOG_ERROR, origin, "%s", err);
-		rule_free(r);
 		return;
 	}
-	r->source = source;
+	d.r.source = source;
 
-	struct key_entry *seen;
-	HASH_FIND_STR(cfg->keys[source], r->public_text, seen);
+	struct rule *seen;
+	HASH_FIND(key_hh, cfg->keys[source], d.public_text,
+		  strlen(d.public_text), seen);
 	if (seen) {
 		add_message(cfg, LOG_ERROR, origin,
 			    "duplicate rule for %s (first at %s)",
-			    r->public_text, seen->rule->origin);
-		rule_free(r);
+			    d.public_text, seen->origin);
 		return;
 	}
-	seen = malloc(sizeof *seen);
 	if (cfg->nrules == cfg->rulecap) {
 		size_t cap = cfg->rulecap ? 2 * cfg->rulecap : 64;
 		struct rule **grown = realloc(cfg->rules, cap * sizeof *grown);
@@ -280,15 +306,15 @@ static void add_rule(struct config *cfg, int source, const char *origin,
 			cfg->rulecap = cap;
 		}
 	}
-	if (!seen || cfg->nrules == cfg->rulecap) {
+	struct rule *r = cfg->nrules < cfg->rulecap
+				 ? rule_new(&d, target_text, origin)
+				 : NULL;
+	if (!r) {
 		add_message(cfg, LOG_ERROR, origin, "out of memory");
-		free(seen);
-		rule_free(r);
 		return;
 	}
-	seen->rule = r;
-	HASH_ADD_KEYPTR(hh, cfg->keys[source], r->public_text,
-			strlen(r->public_text), seen);
+	HASH_ADD_KEYPTR(key_hh, cfg->keys[source], r->public_text,
+			strlen(r->public_text), r);
 	cfg->rules[cfg->nrules++] = r;
 }
 
@@ -455,7 +481,7 @@ static char *next_line(char *str, int num, void *stream)
 	if (len < 0)
 		return NULL;
 	rd->lineno++;
-	snprintf(rd->origin, sizeof rd->origin, "%s:%d", rd->path, rd->lineno);
+	put_uint(put_str(put_str(rd->origin, rd->path), ":"), (unsigned)rd->lineno);
 	const char *out = "\n";
 	if (len > LINE_MAX_LEN)
 		add_message(rd->cfg, LOG_ERROR, rd->origin,
@@ -473,6 +499,10 @@ static char *next_line(char *str, int num, void *stream)
 void config_parse_file(struct config *cfg, const char *path)
 {
 	struct reader rd = {.cfg = cfg, .path = path};
+	if (strlen(path) > 4096) {
+		add_message(cfg, LOG_WARN, "HOSTSHIM_CONFIG", "path too long");
+		return;
+	}
 	struct stat st;
 	rd.file = fopen(path, "re");
 	if (!rd.file) {
@@ -540,31 +570,25 @@ void config_merge(struct config *cfg)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < cfg->nrules; i++) {
-		struct rule *r = cfg->rules[i];
-		struct key_entry *env = NULL;
+		struct rule *r = cfg->rules[i], *env = NULL;
 		if (r->source == 0)
-			HASH_FIND_STR(cfg->keys[1], r->public_text, env);
+			HASH_FIND(key_hh, cfg->keys[1], r->public_text,
+				  strlen(r->public_text), env);
 		if (env)
-			rule_free(r);
+			free(r);
 		else
 			cfg->rules[kept++] = r;
 	}
 	cfg->nrules = kept;
-	for (int s = 0; s < 2; s++) {
-		struct key_entry *e, *tmp;
-		HASH_ITER(hh, cfg->keys[s], e, tmp)
-		{
-			HASH_DEL(cfg->keys[s], e);
-			free(e);
-		}
-	}
+	HASH_CLEAR(key_hh, cfg->keys[0]);
+	HASH_CLEAR(key_hh, cfg->keys[1]);
 }
 
 void config_free(struct config *cfg)
 {
 	config_merge(cfg); /* frees the key tables */
 	for (size_t i = 0; i < cfg->nrules; i++)
-		rule_free(cfg->rules[i]);
+		free(cfg->rules[i]);
 	for (size_t i = 0; i < cfg->nmessages; i++)
 		free(cfg->messages[i].text);
 	free(cfg->rules);

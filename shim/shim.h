@@ -22,6 +22,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 #define NAME_MAX_LEN 253  /* longest DNS name, without the trailing dot */
@@ -98,6 +101,7 @@ struct rule {
 	struct endpoint fixed;	/* address rules and literal targets: known at load */
 	int fixed_status;	/* 0, or the EAI_* code resolving the target gave */
 	_Atomic uint32_t logged[4]; /* address rules: ports already reported */
+	UT_hash_handle key_hh;	/* config.c: the keys of one source */
 };
 
 struct message {
@@ -112,7 +116,7 @@ struct config {
 	size_t nmessages, msgcap;
 	int file_log;		  /* enum log_level, or -1: the file did not say */
 	bool strict;
-	struct key_entry *keys[2]; /* public keys seen, per source */
+	struct rule *keys[2];	  /* public keys seen, per source */
 };
 void config_parse_file(struct config *cfg, const char *path);
 void config_parse_map(struct config *cfg, const char *map);
