@@ -413,13 +413,18 @@ t_err_has "library path with a space: explained" "LD_PRELOAD"
 # ---------------------------------------------------------------- --print-env
 run "$L" --print-env
 t_status "--print-env: status 0" 0
-t_out_has "--print-env: LD_PRELOAD line" "${nl}ENV LD_PRELOAD=$lib$nl"
+t_out_has "--print-env: LD_PRELOAD is the image's path, not this build tree's" "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
 t_out_has "--print-env: default HOSTSHIM_CONFIG" "${nl}ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini"
-t_out_has "--print-env: COPY suggestion" "# COPY shim.ini /etc/hostshim/shim.ini"
-badline=$(printf '%s\n' "$out" | grep -v -e '^ENV [A-Z_]*=' -e '^#')
-if [ -z "$badline" ]; then ok "--print-env: only ENV and comment lines"; else bad "--print-env: only ENV and comment lines" "$badline"; fi
-run sh -c 'cd "$1" && "$2" --print-env conf/shim.ini' sh "$tmp" "$L"
-t_out_has "--print-env FILE: made absolute (need not exist)" "ENV HOSTSHIM_CONFIG=$tmp/conf/shim.ini"
+t_out_has "--print-env: COPY of the config" "${nl}COPY shim.ini /etc/hostshim/shim.ini$nl"
+badline=$(printf '%s\n' "$out" | grep -v -e '^ENV [A-Z_]*=' -e '^COPY ' -e '^#')
+if [ -z "$badline" ]; then ok "--print-env: only ENV, COPY and comment lines"; else bad "--print-env: only ENV, COPY and comment lines" "$badline"; fi
+run sh -c 'cd "$1" && "$2" --print-env ./conf/shim.ini' sh "$tmp" "$L"
+t_out_has "--print-env relative FILE: copied from the build context" "${nl}COPY conf/shim.ini /etc/hostshim/shim.ini$nl"
+mkdir -p "$tmp/inst/bin" "$tmp/inst/lib/hostshim"
+cp "$L" "$tmp/inst/bin/hostshim"
+cp "$lib" "$tmp/inst/lib/hostshim/libhostshim.so"
+run env -u HOSTSHIM_LIB "$tmp/inst/bin/hostshim" --print-env
+t_out_has "--print-env: an installed library keeps its path" "${nl}ENV LD_PRELOAD=$tmp/inst/lib/hostshim/libhostshim.so$nl"
 run "$L" --print-env /app/shim.ini
 t_out_has "--print-env /abs/FILE" "ENV HOSTSHIM_CONFIG=/app/shim.ini"
 run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" --print-env
