@@ -510,10 +510,15 @@ void config_parse_file(struct config *cfg, const char *path)
 			    strerror(errno));
 		return;
 	}
+	if (fstat(fileno(rd.file), &st) == 0 && S_ISDIR(st.st_mode)) {
+		add_message(cfg, LOG_WARN, path,
+			    "cannot read: %s; no rules from it", strerror(EISDIR));
+		fclose(rd.file);
+		return;
+	}
 	/* Like sudo: a root process takes no orders from a file that others
 	 * can write. */
-	if (geteuid() == 0 && fstat(fileno(rd.file), &st) == 0 &&
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (geteuid() == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		add_message(cfg, LOG_ERROR, path,
 			    "writable by group or others; running as root, so "
 			    "no rules from it (chmod go-w)");
@@ -521,6 +526,8 @@ void config_parse_file(struct config *cfg, const char *path)
 		return;
 	}
 	ini_parse_stream(next_line, &rd, on_entry, &rd);
+	if (ferror(rd.file))
+		add_message(cfg, LOG_WARN, path, "read error: %s", strerror(errno));
 	fclose(rd.file);
 }
 
@@ -568,20 +575,25 @@ void config_parse_map(struct config *cfg, const char *map)
 /* A HOSTSHIM_MAP rule replaces the file's rule for the same public key. */
 void config_merge(struct config *cfg)
 {
-	size_t kept = 0;
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule *r = cfg->rules[i], *env = NULL;
 		if (r->source == 0)
 			HASH_FIND(key_hh, cfg->keys[1], r->public_text,
 				  strlen(r->public_text), env);
 		if (env)
-			free(r);
-		else
-			cfg->rules[kept++] = r;
+			r->source = -1; /* replaced */
 	}
-	cfg->nrules = kept;
+	/* The key tables live in the rules: clear them before any is freed. */
 	HASH_CLEAR(key_hh, cfg->keys[0]);
 	HASH_CLEAR(key_hh, cfg->keys[1]);
+	size_t kept = 0;
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		if (cfg->rules[i]->source == -1)
+			free(cfg->rules[i]);
+		else
+			cfg->rules[kept++] = cfg->rules[i];
+	}
+	cfg->nrules = kept;
 }
 
 void config_free(struct config *cfg)

@@ -84,6 +84,9 @@ static void check_and_exit(struct config *cfg)
 	_exit(cfg->nmessages ? 1 : unresolved ? 3 : 0);
 }
 
+/* The rule tables point into these rules for the life of the process. */
+static struct config loaded __attribute__((used));
+
 static void load(void)
 {
 	struct config cfg = {.file_log = -1};
@@ -128,10 +131,12 @@ static void load(void)
 				   "some rules are missing");
 	atomic_store_explicit(&shim_connect_fast, !rules_have_addrs(),
 			      memory_order_release);
-	/* The rules live as long as the process: the tables point into them. */
 	for (size_t i = 0; i < cfg.nmessages; i++)
 		free(cfg.messages[i].text);
 	free(cfg.messages);
+	cfg.messages = NULL;
+	cfg.nmessages = 0;
+	loaded = cfg;
 }
 
 bool shim_load(void)

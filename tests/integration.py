@@ -1,0 +1,1546 @@
+#!/usr/bin/env python3
+"""Black-box integration suite for libhostshim.so (Python stdlib only).
+
+Layout
+  tests/integration.py        this file: outer launcher + the unittest cases
+  tests/integration/hs_dns.py     tiny UDP DNS responder (127.0.0.53)
+  tests/integration/hs_servers.py HTTP listeners + UDP echo, run in threads
+  tests/clients/*.c           small command-line C clients (usage at the top
+                              of each), built to build/tests/NAME;
+                              NAME_lib.c to build/tests/NAME_lib.so
+    gai        getaddrinfo with any hints, then connect/getnameinfo/gethostbyaddr
+    ghbn       the gethostbyname family (+ connect, gethostbyaddr)
+    http_get   Node-style lookup + (non-)blocking connect + GET; fork mode
+    udp        connect+send/write, sendto, sendmsg; prints the reply
+    stress     N threads x M lookups+connects, checks the listener
+    gai_loop   getaddrinfo/freeaddrinfo loop for valgrind
+    ctor_lookup_lib  a preload whose constructor resolves and connects
+
+How it runs
+  python3 tests/integration.py [-k PATTERN] [Class | Class.test | test ...]
+  Test classes follow the brief: RuleForms, EntryPoints, RealClients,
+  Precision, Failures, ConfigErrors, CheckMode, NonInterference, Valgrind,
+  LibraryShape.
+  The outer process (root; otherwise everything is skipped) creates the
+  network namespace hostshim-it-<pid> with only `lo` up, writes
+  /etc/netns/<ns>/hosts and resolv.conf (bind-mounted over /etc by
+  `ip netns exec`) and re-runs this file inside with --inside.  Inside, it
+  builds missing or stale clients, starts the DNS responder and the
+  listeners, and runs every client under LD_PRELOAD=<lib> with its own INI
+  file (a fresh temp dir per test); most checks compare with the same
+  command run without the library.  The
+  namespace, /etc/netns/<ns>, temp files and every process started are
+  removed on every exit path (including Ctrl-C and SIGTERM).
+
+  Inside the namespace:
+    /etc/hosts: localhost=127.0.0.1,::1  server=127.0.0.5  gateway=127.0.0.6
+                auth.localhost=127.0.0.1 (the trap: a DECOY listens there)
+    DNS only:   dns-only.test=127.0.0.7, slow.test=127.0.0.7 (answered 1 s
+                late); anything else NXDOMAIN
+    HTTP:       127.0.0.5:9000 9443 9001, 127.0.0.6:8080, 127.0.0.7:9000,
+                DECOY 127.0.0.1:80 and [::1]:80; each answers
+                "listener=ADDR:PORT host=<Host header>"
+    HTTPS:      127.0.0.5:9444 (self-signed certificate for auth.localhost and
+                auth.example.test, made with openssl at start), adds "sni=NAME"
+    UDP echo:   127.0.0.5:5353
+
+Environment
+  HOSTSHIM_TEST_LIB            library (default build/libhostshim.so)
+  HOSTSHIM_TEST_PRELOAD_PREFIX entries put before the library in LD_PRELOAD
+                               (e.g. libasan.so.8); foreign programs then
+                               get ASAN_OPTIONS=detect_leaks=0
+  HOSTSHIM_TEST_BIN            client directory (default build/tests)
+  CC                           compiler for missing clients (default cc)
+
+Output: one line per test, failure details, then "N passed, N failed, N skipped".
+Exit status 0 only if nothing failed.
+"""
+import argparse
+import ipaddress
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+sys.dont_write_bytecode = True            # no __pycache__ in the source tree
+
+LIB = os.path.abspath(os.path.join(REPO, os.environ.get("HOSTSHIM_TEST_LIB", "build/libhostshim.so")))
+PREFIX = os.environ.get("HOSTSHIM_TEST_PRELOAD_PREFIX", "").replace(":", " ").split()
+BIN = os.path.abspath(os.path.join(REPO, os.environ.get("HOSTSHIM_TEST_BIN", "build/tests")))
+CFLAGS = ["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pthread"]
+CTOR_LIB = os.path.join(BIN, "ctor_lookup_lib.so")
+
+HOSTS = """127.0.0.1 localhost
+::1 localhost ip6-localhost ip6-loopback
+127.0.0.5 server
+127.0.0.6 gateway
+127.0.0.1 auth.localhost
+"""
+RESOLV = "nameserver 127.0.0.53\noptions timeout:2 attempts:2\n"
+DNS_TABLE = {"dns-only.test": "127.0.0.7", "slow.test": "127.0.0.7"}
+DNS_DELAYS = {"slow.test": 1.0}          # seconds before the answer is sent
+HTTP_LISTENERS = [("127.0.0.5", 9000), ("127.0.0.5", 9443), ("127.0.0.5", 9001),
+                  ("127.0.0.6", 8080), ("127.0.0.7", 9000),
+                  ("127.0.0.1", 80), ("::1", 80)]
+UDP_ECHO = ("127.0.0.5", 5353)
+TLS_LISTENER = ("127.0.0.5", 9444)       # HTTPS, certificate for the public names
+TLS_NAMES = ("auth.localhost", "auth.example.test")
+
+S9000 = "127.0.0.5:9000"
+S9443 = "127.0.0.5:9443"
+S9001 = "127.0.0.5:9001"
+STLS = "127.0.0.5:9444"
+GW = "127.0.0.6:8080"
+DNSONLY = "127.0.0.7:9000"
+DECOY4 = "127.0.0.1:80"
+DECOY6 = "[::1]:80"
+
+HOOKS = {"getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
+         "gethostbyname2_r", "getnameinfo", "gethostbyaddr", "gethostbyaddr_r",
+         "connect", "sendto", "sendmsg"}
+
+SYN4 = ipaddress.ip_network("127.88.0.0/16")
+
+# set up by inside_main()
+CTX = {"log": None, "tmp": None, "cert": None}
+
+
+def is_syn(addr):
+    """True for a synthetic address: 127.88.x.y or ::ffff:127.88.x.y"""
+    try:
+        a = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    if a.version == 6:
+        if a.ipv4_mapped is None:
+            return False
+        a = a.ipv4_mapped
+    return a in SYN4
+
+
+def parse_kv(line):
+    out = {}
+    for m in re.finditer(r"(\w[\w-]*)=(\S+)", line):
+        out.setdefault(m.group(1), m.group(2))
+    return out
+
+
+class Run:
+    def __init__(self, argv, env, rc, out, err, secs):
+        self.argv, self.env, self.rc, self.out, self.err, self.secs = argv, env, rc, out, err, secs
+
+    @property
+    def lines(self):
+        return self.out.splitlines()
+
+    def bodies(self):
+        return [l.split("body=", 1)[1] for l in self.lines if "body=" in l]
+
+    def shim_lines(self):
+        return [l for l in self.err.splitlines() if l.startswith("hostshim:")]
+
+    def show(self):
+        envs = " ".join(f"{k}={(v if len(v) < 200 else v[:200] + '...')!r}"
+                        for k, v in sorted(self.env.items())
+                        if k.startswith(("HOSTSHIM", "LD_PRELOAD", "ASAN")))
+        return (f"\n  command: {envs} {' '.join(self.argv)}\n  exit: {self.rc}"
+                f"\n  stdout:\n{indent(self.out)}\n  stderr:\n{indent(self.err)}")
+
+
+def indent(text, limit=3000):
+    if len(text) > limit:
+        text = text[:limit] + f"\n... ({len(text) - limit} more characters)"
+    return "\n".join("    | " + l for l in text.splitlines()) or "    | (empty)"
+
+
+def node_ok():
+    return shutil.which("node") is not None
+
+
+_PREFIX_PROBES = {}
+
+
+def prefix_blocks(argv):
+    """Why a foreign program cannot run under HOSTSHIM_TEST_PRELOAD_PREFIX
+    alone (without the library), or None.  curl, for one, deadlocks in
+    setlocale() at start under a preloaded gcc-12 libasan."""
+    if not PREFIX:
+        return None
+    key = tuple(argv)
+    if key not in _PREFIX_PROBES:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LD_PRELOAD": " ".join(PREFIX),
+               "ASAN_OPTIONS": "detect_leaks=0"}
+        try:
+            p = subprocess.run(argv, env=env, capture_output=True, timeout=5, stdin=subprocess.DEVNULL)
+            why = None if p.returncode == 0 else f"exits {p.returncode}"
+        except subprocess.TimeoutExpired:
+            why = "hangs"
+        _PREFIX_PROBES[key] = why and (f"{argv[0]} {why} under LD_PRELOAD={' '.join(PREFIX)} "
+                                       "even without the library")
+    return _PREFIX_PROBES[key]
+
+
+class Base(unittest.TestCase):
+    maxDiff = 4000
+
+    def setUp(self):
+        if not os.path.exists(LIB):
+            self.fail(f"library {LIB} not found (run make)")
+        self.tmp = tempfile.mkdtemp(prefix="case-", dir=CTX["tmp"])
+        self.empty = self.ini("", "empty.ini")
+        CTX["log"].clear()
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- helpers -----------------------------------------------------------
+    def note(self, text):
+        notes = getattr(self, "_notes", [])
+        notes.append(text)
+        self._notes = notes
+
+    def ini(self, text, name="shim.ini"):
+        path = os.path.join(self.tmp, name)
+        mode = "wb" if isinstance(text, bytes) else "w"
+        with open(path, mode) as f:
+            f.write(text)
+        os.chmod(path, 0o644)        # the library refuses a group/world-writable file as root
+        return path
+
+    def rules(self, *lines):
+        """an INI file with [map] and these lines; returns its path"""
+        return self.ini("[map]\n" + "".join(l + "\n" for l in lines))
+
+    @staticmethod
+    def c(name):
+        return os.path.join(BIN, name)
+
+    def run_prog(self, argv, config=None, hmap=None, log=None, strict=None, lib=True,
+                 preload=None, env=None, timeout=30):
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp,
+             "LANG": "C", "TMPDIR": self.tmp}
+        if "ASAN_OPTIONS" in os.environ:
+            e["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]
+        foreign = not argv[0].startswith(BIN + os.sep)
+        if preload is None and lib:
+            preload = [LIB]
+        if preload:
+            e["LD_PRELOAD"] = " ".join(PREFIX + list(preload))
+            if PREFIX and foreign:
+                opts = e.get("ASAN_OPTIONS", "")
+                e["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "detect_leaks=0"
+            if config is not False:
+                e["HOSTSHIM_CONFIG"] = config or self.empty
+        if hmap is not None:
+            e["HOSTSHIM_MAP"] = hmap
+        if log is not None:
+            e["HOSTSHIM_LOG"] = log
+        if strict is not None:
+            e["HOSTSHIM_STRICT"] = strict
+        if env:
+            e.update(env)
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(argv, env=e, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=timeout, cwd=self.tmp)
+        except subprocess.TimeoutExpired as ex:
+            r = Run(argv, e, "timeout", (ex.stdout or b"").decode("utf-8", "replace"),
+                    (ex.stderr or b"").decode("utf-8", "replace"), timeout)
+            self.fail(f"timed out after {timeout}s" + r.show())
+        return Run(argv, e, p.returncode, p.stdout.decode("utf-8", "replace"),
+                   p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+
+    def base(self, argv, **kw):
+        """the same program without the library"""
+        return self.run_prog(argv, lib=False, **kw)
+
+    def assertReached(self, r, listener, host=None, rc=0):
+        bodies = r.bodies()
+        self.assertTrue(bodies, "no response body" + r.show())
+        for b in bodies:
+            kv = parse_kv(b)
+            self.assertEqual(kv.get("listener"), listener, f"wrong listener in {b!r}" + r.show())
+            if host is not None:
+                self.assertEqual(kv.get("host"), host, f"wrong Host header in {b!r}" + r.show())
+        if rc is not None:
+            self.assertEqual(r.rc, rc, "exit status" + r.show())
+
+    def assertSame(self, with_lib, without):
+        self.assertEqual((with_lib.rc, with_lib.out), (without.rc, without.out),
+                         "differs from the run without the library:\nwith library:" + with_lib.show()
+                         + "\nwithout:" + without.show())
+
+    def get(self, name, port, *opts, **kw):
+        return self.run_prog([self.c("http_get"), *opts, name, str(port)], **kw)
+
+
+# ---------------------------------------------------------------------------
+class RuleForms(Base):
+    """1. rule forms and precedence"""
+
+    def test_exact_name(self):
+        cfg = self.rules("auth.localhost = server:9000")
+        base = self.base([self.c("http_get"), "auth.localhost", "80"])
+        self.assertReached(base, DECOY4, "auth.localhost")       # the trap is armed
+        self.assertReached(self.get("auth.localhost", 80, config=cfg), S9000, "auth.localhost")
+
+    def test_case_insensitive_and_trailing_dot(self):
+        cfg = self.rules("auth.localhost = server:9000", "MiXed.Localhost. = server:9001")
+        for name, want in [("AUTH.Localhost.", S9000), ("auth.localhost.", S9000),
+                           ("AUTH.LOCALHOST", S9000), ("mixed.localhost", S9001),
+                           ("MIXED.localhost.", S9001)]:
+            with self.subTest(name=name):
+                self.assertReached(self.get(name, 80, config=cfg), want)
+
+    def test_wildcard(self):
+        cfg = self.rules("*.api.localhost = gateway:8080")
+        for name in ["x.api.localhost", "a.b.api.localhost", "X.API.localhost."]:
+            with self.subTest(name=name):
+                self.assertReached(self.get(name, 80, config=cfg), GW, name)
+        for name in ["api.localhost", "xapi.localhost"]:
+            with self.subTest(name=name, mapped=False):
+                argv = [self.c("gai"), "-t", "stream", name, "80"]
+                self.assertSame(self.run_prog(argv, config=cfg), self.base(argv))
+
+    def test_port_specific_key(self):
+        lines = ["auth.localhost = server:9000", "auth.localhost:443 = server:9443"]
+        for order in (lines, lines[::-1]):
+            cfg = self.rules(*order)
+            for port, want in [(443, S9443), (80, S9000), (8443, S9000)]:
+                with self.subTest(order=order[0], port=port):
+                    self.assertReached(self.get("auth.localhost", port, config=cfg), want)
+
+    def test_host_only_target_keeps_port(self):
+        cfg = self.rules("alias.localhost = server")
+        for port, want in [(9001, S9001), (9000, S9000), (9443, S9443)]:
+            with self.subTest(port=port):
+                self.assertReached(self.get("alias.localhost", port, config=cfg), want)
+
+    def test_target_from_etc_hosts_and_dns(self):
+        cfg = self.rules("hosts.localhost = gateway:8080", "dnsalias.localhost = dns-only.test:9000")
+        self.assertReached(self.get("hosts.localhost", 80, config=cfg), GW, "hosts.localhost")
+        self.assertReached(self.get("dnsalias.localhost", 80, config=cfg), DNSONLY, "dnsalias.localhost")
+
+    def test_target_literal_ipv4(self):
+        cfg = self.rules("lit.localhost = 127.0.0.6:8080")
+        self.assertReached(self.get("lit.localhost", 80, config=cfg), GW, "lit.localhost")
+
+    def test_target_literal_ipv6(self):
+        # an IPv6-only target must be reachable by a client that asks for
+        # AF_INET6 and by one that asks AF_UNSPEC and tries the answers in order
+        cfg = self.rules("lit6.localhost = [::1]:80")
+        for opts in (["-f", "inet6"], ["-f", "inet6", "-n"], [], ["-F", "addrconfig"]):
+            with self.subTest(opts=opts):
+                self.assertReached(self.get("lit6.localhost", 443, *opts, config=cfg), DECOY6, "lit6.localhost")
+
+    def test_address_rule_ipv4(self):
+        cfg = self.rules("127.0.0.1:80 = server:9000")
+        self.assertReached(self.base([self.c("http_get"), "127.0.0.1", "80"]), DECOY4)
+        self.assertReached(self.get("127.0.0.1", 80, config=cfg), S9000, "127.0.0.1")
+        self.assertReached(self.get("127.0.0.1", 80, "-n", config=cfg), S9000)
+        # another port of the same address is not rewritten
+        argv = [self.c("http_get"), "127.0.0.1", "81"]
+        r = self.run_prog(argv, config=cfg)
+        self.assertSame(r, self.base(argv))
+        self.assertIn("errno=ECONNREFUSED", r.out)
+
+    def test_address_rule_ipv6(self):
+        cfg = self.rules("[::1]:80 = server:9000")
+        self.assertReached(self.base([self.c("http_get"), "::1", "80"]), DECOY6)
+        self.assertReached(self.get("::1", 80, config=cfg), S9000, "::1")
+        self.assertReached(self.get("::1", 80, "-n", config=cfg), S9000)
+        argv = [self.c("http_get"), "::1", "81"]
+        self.assertSame(self.run_prog(argv, config=cfg), self.base(argv))
+        # the IPv4 rule is separate: 127.0.0.1:80 still reaches the decoy
+        self.assertReached(self.get("127.0.0.1", 80, config=cfg), DECOY4)
+
+    def test_hostshim_map(self):
+        for sep in (",", "\n", " , "):
+            hmap = sep.join(["mapa.localhost = gateway:8080", "mapb.localhost=server:9001",
+                             "127.0.0.1:80=server:9000"])
+            with self.subTest(sep=sep):
+                self.assertReached(self.get("mapa.localhost", 80, hmap=hmap), GW)
+                self.assertReached(self.get("mapb.localhost", 80, hmap=hmap), S9001)
+                self.assertReached(self.get("127.0.0.1", 80, hmap=hmap), S9000)
+
+    def test_hostshim_map_overrides_file(self):
+        cfg = self.rules("auth.localhost = server:9000", "other.localhost = server:9001")
+        hmap = "auth.localhost = gateway:8080"
+        r = self.get("auth.localhost", 80, config=cfg, hmap=hmap)
+        self.assertReached(r, GW)
+        self.assertEqual(r.shim_lines(), [], "an override is not an error" + r.show())
+        self.assertReached(self.get("other.localhost", 80, config=cfg, hmap=hmap), S9001)
+
+    def test_precedence_exact_and_wildcards(self):
+        lines = ["a.b.prec.localhost = 127.0.0.7:9000", "*.b.prec.localhost = server:9001",
+                 "*.prec.localhost = gateway:8080"]
+        for order in (lines, lines[::-1], [lines[1], lines[0], lines[2]]):
+            cfg = self.rules(*order)
+            for name, want in [("a.b.prec.localhost", DNSONLY), ("c.b.prec.localhost", S9001),
+                               ("x.a.b.prec.localhost", S9001), ("c.prec.localhost", GW),
+                               ("b.prec.localhost", GW)]:
+                with self.subTest(order=order[0], name=name):
+                    self.assertReached(self.get(name, 80, config=cfg), want)
+
+    def test_precedence_port_specific(self):
+        lines = ["*.pp.localhost = gateway:8080", "*.pp.localhost:443 = server:9443",
+                 "x.pp.localhost = server:9000", "x.pp.localhost:8443 = server:9001"]
+        for order in (lines, lines[::-1]):
+            cfg = self.rules(*order)
+            for name, port, want in [("y.pp.localhost", 443, S9443), ("y.pp.localhost", 80, GW),
+                                     ("x.pp.localhost", 8443, S9001), ("x.pp.localhost", 80, S9000)]:
+                with self.subTest(order=order[0], name=name, port=port):
+                    self.assertReached(self.get(name, port, config=cfg), want)
+
+
+# ---------------------------------------------------------------------------
+class EntryPoints(Base):
+    """2. every hooked entry point, via the C clients"""
+
+    RULES = ("auth.localhost = server:9000", "auth.localhost:443 = server:9443",
+             "udp.localhost = server:5353", "127.0.0.1:5353 = server:5353")
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.rules(*self.RULES)
+
+    @staticmethod
+    def ai_lines(r):
+        return [parse_kv(l) for l in r.lines if l.startswith("ai ")]
+
+    def test_getaddrinfo_matrix(self):
+        shapes = {}
+        combos = [("unspec", "0"), ("unspec", "addrconfig"), ("inet", "0"),
+                  ("inet6", "0"), ("inet6", "v4mapped")]
+        services = [(None, 80, S9000), ("443", 443, S9443), ("https", 443, S9443),
+                    ("http", 80, S9000)]
+        for socktype in ("0", "stream"):
+            for service, port, want in services:
+                # what libc answers for a name with one IPv4 address (per address)
+                key = (socktype, service)
+                if key not in shapes:
+                    b = self.base([self.c("gai"), "-f", "inet", "-t", socktype, "server", service or "-"])
+                    shapes[key] = [(a["socktype"], a["protocol"], a["port"]) for a in self.ai_lines(b)]
+                for fam, flags in combos:
+                    with self.subTest(family=fam, flags=flags, socktype=socktype, service=service):
+                        argv = [self.c("gai"), "-f", fam, "-t", socktype, "-F", flags, "-c"]
+                        if service is None:
+                            argv += ["-p", str(port)]
+                        r = self.run_prog(argv + ["auth.localhost", service or "-"], config=self.cfg)
+                        self.assertEqual(r.lines[:1], ["gai rc=0"], r.show())
+                        ais = self.ai_lines(r)
+                        self.assertTrue(ais, r.show())
+                        allowed = {"unspec": {"inet", "inet6"}, "inet": {"inet"}, "inet6": {"inet6"}}[fam]
+                        groups = {}
+                        for a in ais:
+                            self.assertIn(a["family"], allowed, r.show())
+                            self.assertTrue(is_syn(a["addr"]), f"not a synthetic address: {a['addr']}" + r.show())
+                            self.assertEqual(a["port"], str(port if service else 0), r.show())
+                            groups.setdefault(a["addr"], []).append((a["socktype"], a["protocol"], a["port"]))
+                        for addr, shape in groups.items():
+                            self.assertEqual(shape, shapes[key],
+                                             f"result list for {addr} is not shaped like libc's" + r.show())
+                        self.assertReached(r, want, "auth.localhost")
+                        self.assertEqual(len(r.bodies()), len(ais), r.show())
+
+    def test_canonname(self):
+        for fam, flags in [("unspec", "canonname"), ("inet", "canonname"),
+                           ("inet6", "canonname,v4mapped")]:
+            with self.subTest(family=fam):
+                r = self.run_prog([self.c("gai"), "-f", fam, "-F", flags, "auth.localhost", "http"],
+                                  config=self.cfg)
+                ais = self.ai_lines(r)
+                self.assertTrue(ais, r.show())
+                self.assertEqual(ais[0].get("canon"), "auth.localhost", r.show())
+                self.assertTrue(all(is_syn(a["addr"]) for a in ais), r.show())
+
+    def test_numerichost(self):
+        for args in (["127.0.0.1", "80"], ["::1", "443"], ["127.0.0.5", "-"]):
+            with self.subTest(host=args[0]):
+                argv = [self.c("gai"), "-F", "numerichost", *args]
+                self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+        # AI_NUMERICHOST with a (mapped) name must fail exactly like libc
+        argv = [self.c("gai"), "-F", "numerichost", "auth.localhost", "80"]
+        self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+
+    def test_gethostbyname_family(self):
+        modes = [("gethostbyname", "inet"), ("gethostbyname2-inet", "inet"),
+                 ("gethostbyname_r", "inet"), ("gethostbyname2_r-inet", "inet"),
+                 ("gethostbyname2-inet6", "inet6"), ("gethostbyname2_r-inet6", "inet6")]
+        for mode, fam in modes:
+            with self.subTest(mode=mode):
+                r = self.run_prog([self.c("ghbn"), "-c", "80", "-r", mode, "auth.localhost"], config=self.cfg)
+                self.assertTrue(r.lines and r.lines[0].startswith("ok "), r.show())
+                head = parse_kv(r.lines[0])
+                self.assertEqual(head["name"], "auth.localhost", r.show())
+                self.assertEqual(head["type"], fam, r.show())
+                self.assertEqual(head["len"], "4" if fam == "inet" else "16", r.show())
+                addrs = [l[5:] for l in r.lines if l.startswith("addr=")]
+                self.assertTrue(addrs, r.show())
+                for a in addrs:
+                    self.assertTrue(is_syn(a), f"not synthetic: {a}" + r.show())
+                self.assertReached(r, S9000, "auth.localhost")
+                rev = [parse_kv(l)["name"] for l in r.lines if l.startswith("hostbyaddr ") and "name=" in l]
+                self.assertEqual(rev, ["auth.localhost"] * len(addrs), r.show())
+
+    def test_getnameinfo_and_gethostbyaddr(self):
+        for fam, flags in [("inet", "0"), ("inet6", "v4mapped"), ("inet6", "0")]:
+            with self.subTest(family=fam, flags=flags):
+                r = self.run_prog([self.c("gai"), "-f", fam, "-F", flags, "-t", "stream", "-n", "-r",
+                                   "auth.localhost", "443"], config=self.cfg)
+                ais = self.ai_lines(r)
+                self.assertTrue(ais, r.show())
+                self.assertEqual(r.rc, 0, r.show())
+                for a in ais:
+                    addr = a["addr"]
+                    self.assertIn(f"nameinfo addr={addr} host=auth.localhost serv=443", r.lines, r.show())
+                    self.assertIn(f"nameinfo-numeric addr={addr} host={addr}", r.lines, r.show())
+                    self.assertIn(f"hostbyaddr addr={addr} name=auth.localhost", r.lines, r.show())
+                    self.assertIn(f"hostbyaddr_r addr={addr} name=auth.localhost", r.lines, r.show())
+
+    def test_connect_blocking_and_nonblocking(self):
+        for opts in ([], ["-n"], ["-f", "inet"], ["-n", "-f", "inet6", "-F", "v4mapped"]):
+            with self.subTest(opts=opts):
+                r = self.get("auth.localhost", 80, *opts, config=self.cfg)
+                self.assertReached(r, S9000, "auth.localhost")
+                if "-n" in opts:
+                    self.assertTrue(any(l.startswith("nonblock connect=EINPROGRESS") and "so_error=0" in l
+                                        for l in r.lines), r.show())
+        r = self.get("auth.localhost", 443, "-n", config=self.cfg)
+        self.assertReached(r, S9443)
+
+    def test_error_codes_like_libc(self):
+        # hints libc rejects are rejected the same way for a mapped name
+        cases = [(["-t", "stream"], "nosuch-svc"), (["-t", "raw"], "http"),
+                 (["-t", "stream", "-F", "numericserv"], "http"), (["-t", "dgram"], "http"),
+                 (["-t", "stream", "-F", "0x40000000"], "80"), (["-t", "stream", "-F", "numericserv"], "99999"),
+                 (["-f", "inet", "-t", "dgram", "-F", "canonname"], "domain")]
+        for opts, service in cases:
+            with self.subTest(opts=opts, service=service):
+                b = self.base([self.c("gai"), *opts, "server", service])
+                r = self.run_prog([self.c("gai"), *opts, "auth.localhost", service], config=self.cfg)
+                if b.rc != 0:
+                    self.assertEqual(r.out, b.out, "error differs from libc's for an unmapped name" + r.show() + b.show())
+                else:
+                    self.assertEqual(r.rc, 0, r.show() + b.show())
+                    self.assertEqual([(a["socktype"], a["protocol"], a["port"]) for a in self.ai_lines(r)],
+                                     [(a["socktype"], a["protocol"], a["port"]) for a in self.ai_lines(b)],
+                                     r.show() + b.show())
+
+    def test_small_buffers(self):
+        # gethostbyname_r/gethostbyname2_r with a short buffer: ERANGE, like libc
+        for mode, unmapped in [("gethostbyname_r", "server"), ("gethostbyname2_r-inet", "server"),
+                               ("gethostbyname2_r-inet6", "localhost")]:
+            for size in ("8", "40"):
+                with self.subTest(mode=mode, size=size):
+                    b = self.base([self.c("ghbn"), "-b", size, mode, unmapped])
+                    r = self.run_prog([self.c("ghbn"), "-b", size, mode, "auth.localhost"], config=self.cfg)
+                    self.assertEqual(b.out, "error h_errno=NETDB_INTERNAL rc=34\n", b.show())
+                    self.assertEqual(r.out, b.out, r.show())
+        # getnameinfo with a short host buffer: EAI_OVERFLOW, like libc
+        b = self.base([self.c("gai"), "-f", "inet", "-t", "stream", "-n", "-N", "4", "server", "80"])
+        self.assertIn("rc=EAI_OVERFLOW", b.out, b.show())
+        for fam in ("inet", "inet6"):
+            with self.subTest(getnameinfo=fam):
+                r = self.run_prog([self.c("gai"), "-f", fam, "-t", "stream", "-n", "-N", "4", "auth.localhost", "80"],
+                                  config=self.cfg)
+                ni = [l for l in r.lines if l.startswith("nameinfo")]
+                self.assertTrue(ni, r.show())
+                for l in ni:
+                    self.assertTrue(l.endswith(" rc=EAI_OVERFLOW"), r.show())
+
+    def test_nonblocking_connect_does_not_wait_on_dns(self):
+        # slow.test is answered 1 s late; connect() must not be the one waiting
+        cfg = self.rules("slow.localhost = slow.test:9000", "127.0.0.1:80 = slow.test:9000")
+        for name in ("slow.localhost", "127.0.0.1"):
+            with self.subTest(name=name):
+                r = self.get(name, 80, "-n", "-T", config=cfg)
+                ms = [int(parse_kv(l)["connect_ms"]) for l in r.lines if l.startswith("connect_ms=")]
+                self.assertTrue(ms, r.show())
+                self.assertLess(max(ms), 500, "connect() blocked (on DNS?)" + r.show())
+                self.assertReached(r, DNSONLY)
+
+    def test_v6_socket_to_v4_mapped_answer(self):
+        # Java style: AF_INET6 socket, ::ffff:a.b.c.d address of an IPv4 answer
+        r = self.get("auth.localhost", 80, "-6", "-f", "inet", config=self.cfg)
+        self.assertTrue(any("addr=::ffff:127.88." in l for l in r.lines), r.show())
+        self.assertReached(r, S9000, "auth.localhost")
+        r = self.get("auth.localhost", 443, "-6", "-n", "-f", "inet", config=self.cfg)
+        self.assertReached(r, S9443)
+
+    def test_udp(self):
+        want = "data=udp-listener=127.0.0.5:5353 got="
+        for mode in ("connect-send", "connect-write", "sendto", "sendmsg"):
+            for name, fam in [("udp.localhost", "inet"), ("udp.localhost", "inet6"),
+                              ("127.0.0.1", "inet")]:
+                with self.subTest(mode=mode, name=name, family=fam):
+                    msg = f"{mode}-{fam}"
+                    r = self.run_prog([self.c("udp"), "-f", fam, mode, name, "5353", msg], config=self.cfg)
+                    self.assertEqual(r.rc, 0, r.show())
+                    self.assertIn(want + msg, r.out, r.show())
+
+
+# ---------------------------------------------------------------------------
+PY_CONNECT = r"""
+import socket
+s = socket.create_connection(("auth.localhost", 80), timeout=5)
+s.sendall(b"GET /py HTTP/1.0\r\nHost: auth.localhost\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print("peer=%s:%d" % s.getpeername()[:2])
+print("body=" + data.split(b"\r\n\r\n", 1)[1].decode().strip())
+"""
+PY_TLS = r"""
+import socket, ssl, sys
+name, cafile = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)        # verifies the public name
+with socket.create_connection((name, 443), timeout=5) as raw:
+    with ctx.wrap_socket(raw, server_hostname=name) as s:
+        s.sendall(("GET /tls HTTP/1.0\r\nHost: %s\r\n\r\n" % name).encode())
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+print("body=" + data.split(b"\r\n\r\n", 1)[1].decode().strip())
+"""
+NODE_HTTPS = r"""
+const https = require("https"), fs = require("fs");
+https.get(process.argv[1], {ca: fs.readFileSync(process.argv[2])}, res => {
+  let b = "";
+  res.on("data", d => b += d);
+  res.on("end", () => console.log("status=" + res.statusCode + " body=" + b.trim()));
+}).on("error", e => { console.log("error code=" + e.code); process.exitCode = 3; });
+"""
+PY_URLLIB = r"""
+import urllib.request
+print("body=" + urllib.request.urlopen("http://auth.localhost/u", timeout=5).read().decode().strip())
+"""
+PY_NAMES = r"""
+import socket
+name, aliases, addrs = socket.gethostbyname_ex("auth.localhost")
+print("ex name=%s addrs=%s" % (name, ",".join(addrs)))
+for a in addrs:
+    print("byaddr addr=%s name=%s" % (a, socket.gethostbyaddr(a)[0]))
+"""
+NODE_FETCH = r"""
+fetch(process.argv[1]).then(async r => {
+  console.log("status=" + r.status + " body=" + (await r.text()).trim());
+}).catch(e => {
+  const c = e.cause || e;
+  const code = c.code || (c.errors && c.errors.length && c.errors[0].code) || String(c);
+  console.log("error code=" + code);
+  process.exitCode = 3;
+});
+"""
+NODE_HTTP = r"""
+const http = require("http");
+http.get(process.argv[1], res => {
+  let b = "";
+  res.on("data", d => b += d);
+  res.on("end", () => console.log("status=" + res.statusCode + " body=" + b.trim()));
+}).on("error", e => { console.log("error code=" + e.code); process.exitCode = 3; });
+"""
+NODE_LOOKUP6 = r"""
+const dns = require("dns"), http = require("http");
+dns.lookup("auth.localhost", {family: 6, hints: dns.V4MAPPED}, (err, addr, fam) => {
+  if (err) { console.log("lookup error=" + err.code); process.exitCode = 3; return; }
+  console.log("lookup addr=" + addr + " family=" + fam);
+  const lookup = (h, o, cb) => dns.lookup(h, {family: 6, hints: dns.V4MAPPED, all: !!o.all}, cb);
+  http.get({host: "auth.localhost", port: 80, path: "/n6", lookup}, res => {
+    let b = "";
+    res.on("data", d => b += d);
+    res.on("end", () => console.log("status=" + res.statusCode + " body=" + b.trim()));
+  }).on("error", e => { console.log("error code=" + e.code); process.exitCode = 3; });
+});
+"""
+
+
+class RealClients(Base):
+    """3. Python, Node.js and curl under the library"""
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.rules("auth.localhost = server:9000", "auth.example.test = server:9000",
+                              "refused.localhost = server:9999")
+
+    def py(self, code, **kw):
+        return self.run_prog([sys.executable, "-c", code], config=kw.pop("config", self.cfg), **kw)
+
+    def node(self, code, *args, **kw):
+        return self.run_prog(["node", "-e", code, *args], config=kw.pop("config", self.cfg), **kw)
+
+    def last_request(self):
+        items = [i for i in CTX["log"].items() if "host" in i]
+        return items[-1] if items else None
+
+    def test_python_create_connection(self):
+        r = self.py(PY_CONNECT)
+        self.assertReached(r, S9000, "auth.localhost")
+
+    def test_python_urllib(self):
+        r = self.py(PY_URLLIB)
+        self.assertReached(r, S9000, "auth.localhost")
+        self.assertEqual(self.last_request()["path"], "/u")
+
+    def test_python_gethostbyname_ex_and_gethostbyaddr(self):
+        r = self.py(PY_NAMES)
+        self.assertEqual(r.rc, 0, r.show())
+        ex = parse_kv(r.lines[0])
+        self.assertEqual(ex["name"], "auth.localhost", r.show())
+        addrs = ex["addrs"].split(",")
+        for a in addrs:
+            self.assertTrue(is_syn(a), r.show())
+            self.assertIn(f"byaddr addr={a} name=auth.localhost", r.lines, r.show())
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_fetch(self):
+        r = self.node(NODE_FETCH, "http://auth.localhost/x")
+        self.assertReached(r, S9000, "auth.localhost")
+        req = self.last_request()
+        self.assertEqual((req["listener"], req["host"], req["path"]), (S9000, "auth.localhost", "/x"))
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_http_get(self):
+        r = self.node(NODE_HTTP, "http://auth.localhost/h")
+        self.assertReached(r, S9000, "auth.localhost")
+        self.assertEqual(self.last_request()["path"], "/h")
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_dns_lookup_family6_v4mapped(self):
+        r = self.node(NODE_LOOKUP6)
+        self.assertTrue(r.lines, r.show())
+        kv = parse_kv(r.lines[0])
+        self.assertEqual(kv.get("family"), "6", r.show())
+        self.assertTrue(kv.get("addr", "").startswith("::ffff:") and is_syn(kv["addr"]), r.show())
+        self.assertReached(r, S9000, "auth.localhost")
+
+    def tls_rules(self):
+        if not CTX["cert"]:
+            self.skipTest("openssl not installed: no HTTPS listener")
+        return self.rules("auth.localhost:443 = server:9444", "auth.example.test:443 = server:9444",
+                          "127.0.0.1:443 = server:9444", "[::1]:443 = server:9444")
+
+    def test_tls_sni_python(self):
+        cfg = self.tls_rules()
+        for name in TLS_NAMES:
+            with self.subTest(name=name):
+                r = self.run_prog([sys.executable, "-c", PY_TLS, name, CTX["cert"][0]], config=cfg)
+                self.assertReached(r, STLS, name)
+                self.assertIn(f" sni={name}", r.bodies()[0], r.show())
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_tls_sni_node(self):
+        cfg = self.tls_rules()
+        r = self.run_prog(["node", "-e", NODE_HTTPS, "https://auth.localhost/t", CTX["cert"][0]], config=cfg)
+        self.assertReached(r, STLS, "auth.localhost")
+        self.assertIn(" sni=auth.localhost", r.bodies()[0], r.show())
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_tls_sni_curl(self):
+        if prefix_blocks(["curl", "--version"]):
+            self.skipTest(prefix_blocks(["curl", "--version"]))
+        cfg = self.tls_rules()
+        for name in TLS_NAMES:           # *.localhost via the address rules, the other via libc
+            with self.subTest(name=name):
+                r = self.run_prog(["curl", "-sS", "--noproxy", "*", "--max-time", "5", "--cacert", CTX["cert"][0],
+                                   f"https://{name}/t"], config=cfg)
+                self.assertEqual(r.rc, 0, r.show())
+                kv = parse_kv(r.out)
+                self.assertEqual((kv.get("listener"), kv.get("host"), kv.get("sni")), (STLS, name, name), r.show())
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_curl_localhost_address_rules(self):
+        if prefix_blocks(["curl", "--version"]):
+            self.skipTest(prefix_blocks(["curl", "--version"]))
+        argv = ["curl", "-sS", "--noproxy", "*", "--max-time", "5", "http://auth.localhost/c"]
+        base = self.base(argv)
+        self.assertIn(parse_kv(base.out).get("listener"), (DECOY4, DECOY6),
+                      "curl should answer *.localhost itself" + base.show())
+        cfg = self.rules("127.0.0.1:80 = server:9000", "[::1]:80 = server:9000")
+        r = self.run_prog(argv, config=cfg)
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertEqual(parse_kv(r.out).get("listener"), S9000, r.show())
+        self.assertEqual(parse_kv(r.out).get("host"), "auth.localhost", r.show())
+        for fam in ("-4", "-6"):
+            with self.subTest(family=fam):
+                r = self.run_prog(argv[:1] + [fam] + argv[1:], config=cfg)
+                self.assertEqual(parse_kv(r.out).get("listener"), S9000, r.show())
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_curl_resolver_name(self):
+        if prefix_blocks(["curl", "--version"]):
+            self.skipTest(prefix_blocks(["curl", "--version"]))
+        argv = ["curl", "-sS", "--noproxy", "*", "--max-time", "5", "http://auth.example.test/e"]
+        self.assertNotEqual(self.base(argv).rc, 0)      # unknown without the library
+        r = self.run_prog(argv, config=self.cfg)
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertEqual(parse_kv(r.out).get("listener"), S9000, r.show())
+        req = self.last_request()
+        self.assertEqual((req["host"], req["path"]), ("auth.example.test", "/e"), r.show())
+
+
+# ---------------------------------------------------------------------------
+class Precision(Base):
+    """4. unmapped names and addresses behave exactly as without the library"""
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.rules("auth.localhost = server:9000", "auth.localhost:443 = server:9443",
+                              "*.api.localhost = gateway:8080", "alias.localhost = server",
+                              "dnsalias.localhost = dns-only.test", "127.0.0.1:8888 = server:9000")
+
+    def test_unmapped_getaddrinfo_identical(self):
+        names = ["server", "gateway", "localhost", "dns-only.test", "nosuch.invalid", "api.localhost",
+                 "127.0.0.1", "::1"]
+        variants = [["-t", "stream"], ["-f", "inet", "-t", "0"], ["-f", "inet6", "-F", "v4mapped,all"],
+                    ["-F", "canonname,addrconfig"], ["-f", "inet6"]]
+        for name in names:
+            for v in variants:
+                for service in ("-", "http"):
+                    with self.subTest(name=name, variant=" ".join(v), service=service):
+                        argv = [self.c("gai"), *v, name, service]
+                        self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+
+    def test_unmapped_gethostbyname_and_reverse_identical(self):
+        for mode in ("gethostbyname", "gethostbyname2-inet6", "gethostbyname_r"):
+            for name in ("server", "localhost", "dns-only.test", "nosuch.invalid"):
+                with self.subTest(mode=mode, name=name):
+                    argv = [self.c("ghbn"), "-r", mode, name]
+                    self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+        argv = [self.c("gai"), "-t", "stream", "-n", "-r", "server", "80"]
+        self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+
+    def test_target_host_and_other_port_unchanged(self):
+        for name, port, want in [("server", 9000, S9000), ("server", 9001, S9001), ("127.0.0.5", 9443, S9443),
+                                 ("dns-only.test", 9000, DNSONLY), ("gateway", 8080, GW)]:
+            with self.subTest(name=name, port=port):
+                argv = [self.c("http_get"), name, str(port)]
+                r = self.run_prog(argv, config=self.cfg)
+                self.assertReached(r, want, name)
+                self.assertSame(r, self.base(argv))
+
+    def test_decoy_via_unmapped_name(self):
+        for name, opts in [("localhost", []), ("localhost", ["-f", "inet"]), ("127.0.0.1", []),
+                           ("::1", [])]:
+            with self.subTest(name=name, opts=opts):
+                argv = [self.c("http_get"), *opts, name, "80"]
+                r = self.run_prog(argv, config=self.cfg)
+                self.assertIn(parse_kv(r.bodies()[0] if r.bodies() else "").get("listener"),
+                              (DECOY4, DECOY6), r.show())
+                self.assertSame(r, self.base(argv))
+
+
+# ---------------------------------------------------------------------------
+class Failures(Base):
+    """5. failures look like libc's own"""
+
+    def test_unresolvable_target(self):
+        cfg = self.rules("good.localhost = server:9000", "bad.localhost = nosuch.invalid:80")
+        for v in (["-t", "stream"], ["-f", "inet"], ["-f", "inet6", "-F", "v4mapped"]):
+            with self.subTest(variant=v):
+                r = self.run_prog([self.c("gai"), *v, "bad.localhost", "80"], config=cfg)
+                b = self.base([self.c("gai"), *v, "nosuch.invalid", "80"])
+                self.assertNotEqual(b.rc, 0, b.show())
+                self.assertEqual(r.out, b.out, "EAI code differs from the target's own" + r.show() + b.show())
+                warns = [l for l in r.shim_lines() if "bad.localhost" in l]
+                self.assertTrue(warns, "no warn line naming the rule" + r.show())
+        r = self.run_prog([self.c("ghbn"), "gethostbyname", "bad.localhost"], config=cfg)
+        b = self.base([self.c("ghbn"), "gethostbyname", "nosuch.invalid"])
+        self.assertEqual(r.out, b.out, r.show() + b.show())
+        self.assertReached(self.get("good.localhost", 80, config=cfg), S9000)
+
+    def test_refused_target(self):
+        cfg = self.rules("refused.localhost = server:9999")
+        for opts in ([], ["-n"], ["-6", "-f", "inet"]):
+            with self.subTest(opts=opts):
+                r = self.get("refused.localhost", 80, *opts, config=cfg)
+                self.assertEqual(r.rc, 3, r.show())
+                self.assertIn("errno=ECONNREFUSED", r.out, r.show())
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_fetch_refused(self):
+        cfg = self.rules("refused.localhost = server:9999")
+        r = self.run_prog(["node", "-e", NODE_FETCH, "http://refused.localhost/"], config=cfg)
+        self.assertEqual(r.rc, 3, "node should reject, not crash" + r.show())
+        self.assertIn("error code=ECONNREFUSED", r.out, r.show())
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_fetch_unresolvable(self):
+        cfg = self.rules("bad.localhost = nosuch.invalid:80")
+        r = self.run_prog(["node", "-e", NODE_FETCH, "http://bad.localhost/"], config=cfg)
+        b = self.base(["node", "-e", NODE_FETCH, "http://nosuch.invalid/"])
+        self.assertEqual((r.rc, r.out), (b.rc, b.out), r.show() + b.show())
+        self.assertTrue([l for l in r.shim_lines() if "bad.localhost" in l], "no warn line" + r.show())
+
+
+# ---------------------------------------------------------------------------
+class ConfigErrors(Base):
+    """6. bad configuration, black-box"""
+
+    def error_lines(self, r, path):
+        """line numbers named in 'hostshim: PATH:LINE: ...' messages"""
+        rx = re.compile(r"^hostshim: " + re.escape(path) + r":(\d+): \S")
+        return [int(m.group(1)) for m in map(rx.match, r.err.splitlines()) if m]
+
+    BAD = """[shim]
+log = warn
+colour = blue
+[map]
+good1.localhost = server:9000
+p1.localhost = server:70000
+justtext
+good1.localhost = gateway:8080
+bad!host.localhost = server:9000
+good2.localhost = server:9001
+[nope]
+x = y
+[map]
+good3.localhost:443 = server:9443
+p2.localhost:0 = server:9000
+hb.localhost = ser$ver:9000
+p3.localhost:99999 = server
+good4.localhost = [::1
+"""
+    # line -> what is wrong; 11/12 is the unknown section (either line may be named)
+    BAD_LINES = {3: "unknown key", 6: "port 70000", 7: "missing =", 8: "duplicate key",
+                 9: "bad host", 15: "port 0", 16: "bad target host", 17: "port 99999",
+                 18: "bad address literal"}
+
+    def check_bad_file(self, r, path):
+        named = self.error_lines(r, path)
+        for line, what in self.BAD_LINES.items():
+            self.assertEqual(named.count(line), 1, f"line {line} ({what}) not named exactly once" + r.show())
+        section = [n for n in named if n in (11, 12)]
+        self.assertEqual(len(section), 1, "unknown section [nope] (line 11/12) not named once" + r.show())
+        extra = sorted(set(named) - set(self.BAD_LINES) - {11, 12})
+        self.assertEqual(extra, [], "good lines named as errors" + r.show())
+
+    def test_bad_lines_named_and_good_rules_apply(self):
+        path = self.ini(self.BAD)
+        r = self.get("good1.localhost", 80, config=path)
+        self.check_bad_file(r, path)
+        self.assertReached(r, S9000)
+        self.assertReached(self.get("good2.localhost", 80, config=path), S9001)
+        self.assertReached(self.get("good3.localhost", 443, config=path), S9443)
+        for name in ("p1.localhost", "bad!host.localhost", "hb.localhost", "p3.localhost"):
+            with self.subTest(skipped=name):
+                argv = [self.c("gai"), "-t", "stream", name, "80"]
+                self.assertEqual(self.run_prog(argv, config=path).out, self.base(argv).out)
+
+    def test_bad_hostshim_map_items(self):
+        hmap = "a.localhost = server:9000, bogus, c.localhost = server:70000, d.localhost = server:9001"
+        r = self.get("a.localhost", 80, hmap=hmap)
+        self.assertReached(r, S9000)
+        msgs = [l for l in r.shim_lines() if "HOSTSHIM_MAP" in l]
+        self.assertEqual(len(msgs), 2, r.show())
+        self.assertTrue(any(re.search(r"\bitem 2\b", l) for l in msgs), "item 2 not named" + r.show())
+        self.assertTrue(any(re.search(r"\bitem 3\b", l) for l in msgs), "item 3 not named" + r.show())
+        self.assertReached(self.get("d.localhost", 80, hmap=hmap), S9001)
+
+    def test_strict_mode_exit_2(self):
+        path = self.ini(self.BAD)
+        argv = [self.c("gai"), "auth.localhost", "80"]
+        r = self.run_prog(argv, config=path, strict="1")
+        self.assertEqual(r.rc, 2, r.show())
+        self.assertNotIn("gai rc", r.out, "the program ran" + r.show())
+        self.check_bad_file(r, path)          # every error is printed before exiting
+        strict_file = self.ini("[shim]\nstrict = true\n[map]\nx.localhost = server:70000\n", "strict.ini")
+        r = self.run_prog(argv, config=strict_file)
+        self.assertEqual(r.rc, 2, r.show())
+        self.assertEqual(self.error_lines(r, strict_file), [4], r.show())
+        r = self.run_prog(argv, hmap="bogus", strict="1")
+        self.assertEqual(r.rc, 2, r.show())
+        good = self.rules("auth.localhost = server:9000")
+        r = self.run_prog(argv, config=good, strict="1")
+        self.assertEqual((r.rc, r.err), (0, ""), r.show())
+
+    def test_unreadable_config(self):
+        argv = [self.c("gai"), "-f", "inet", "-t", "stream", "auth.localhost", "80"]
+        base = self.base(argv)
+        for path in (os.path.join(self.tmp, "does-not-exist.ini"), self.tmp):
+            with self.subTest(path=path):
+                r = self.run_prog(argv, config=path)
+                self.assertEqual(len(r.shim_lines()), 1, "want exactly one warning" + r.show())
+                self.assertEqual(len(r.err.splitlines()), 1, r.show())
+                self.assertEqual(r.out, base.out, "rules were loaded from nowhere" + r.show())
+
+    def test_writable_config_refused_as_root(self):
+        argv = [self.c("gai"), "-f", "inet", "-t", "stream", "auth.localhost", "80"]
+        path = self.rules("auth.localhost = server:9000")
+        self.assertTrue(is_syn(parse_kv(self.run_prog(argv, config=path).lines[1])["addr"]))
+        for mode in (0o666, 0o664):
+            with self.subTest(mode=oct(mode)):
+                os.chmod(path, mode)
+                r = self.run_prog(argv, config=path)
+                self.assertEqual(len(r.shim_lines()), 1, r.show())
+                self.assertIn(path, r.err, r.show())
+                self.assertEqual(r.out, self.base(argv).out, "rules were taken from a writable file" + r.show())
+
+    def test_binary_junk(self):
+        for seed in range(1, 7):
+            rnd = random.Random(seed)
+            junk = bytes(rnd.getrandbits(8) for _ in range(4096 * seed))
+            if seed % 2 == 0:
+                junk = b"[map]\nauth.localhost = server:9000\n" + junk.replace(b"\n", b"=\n") + b"\n"
+            if seed == 5:
+                junk = b"[map]\n" + b"\0" * 300 + b" = server\n" + bytes(range(256)) * 16
+            path = self.ini(junk, f"junk{seed}.ini")
+            with self.subTest(seed=seed):
+                r = self.run_prog([self.c("gai"), "-t", "stream", "auth.localhost", "80"], config=path)
+                self.assertIn(r.rc, (0, 1), "client crashed" + r.show())
+                self.assertTrue(r.out.startswith("gai rc="), r.show())
+                self.assertTrue(r.shim_lines(), "junk accepted silently" + r.show())
+
+    def test_junk_hostshim_map(self):
+        rnd = random.Random(7)
+        alphabet = "abc.*:=,[]\n \t;#0123456789-_!$%"
+        for i in range(5):
+            junk = "".join(rnd.choice(alphabet) for _ in range(2000 * (i + 1)))
+            with self.subTest(i=i):
+                r = self.run_prog([self.c("gai"), "-t", "stream", "auth.localhost", "80"],
+                                  hmap=junk + ",auth.localhost = server:9000")
+                self.assertEqual(r.rc, 0, "client crashed or the last item was lost" + r.show())
+                self.assertTrue(all(is_syn(a) for a in re.findall(r" addr=(\S+)", r.out)), r.show())
+                self.assertTrue(r.shim_lines(), "junk accepted silently" + r.show())
+
+    def test_long_line(self):
+        big = "[map]\nauth.localhost = server:9000\nlong.localhost = " + "a" * (1 << 20) + ":80\n" \
+              "after.localhost = server:9001\n# " + "c" * (1 << 20) + "\nlast.localhost = gateway:8080\n"
+        path = self.ini(big)
+        r = self.get("after.localhost", 80, config=path)
+        self.assertReached(r, S9001)
+        self.assertIn(3, self.error_lines(r, path), "the 1 MB line is not named" + r.show())
+        self.assertReached(self.get("auth.localhost", 80, config=path), S9000)
+        self.assertReached(self.get("last.localhost", 80, config=path), GW)
+
+    def test_100k_rules(self):
+        n = 100000
+        lines = [f"h{i}.localhost = server:{9000 if i % 2 else 9001}" for i in range(n)]
+        path = self.rules(*lines)
+        r = self.get(f"h{n - 1}.localhost", 80, config=path, timeout=60)
+        self.note(f"{n} rules: load + lookup + connect took {r.secs:.2f}s")
+        self.assertReached(r, S9000)
+        self.assertReached(self.get("h0.localhost", 80, config=path, timeout=60), S9001)
+        self.assertEqual(r.err, "", r.show())
+
+
+# ---------------------------------------------------------------------------
+class CheckMode(Base):
+    """HOSTSHIM_CHECK=1: the launcher's --check, at the library level"""
+
+    def check(self, **kw):
+        return self.run_prog(["/bin/true"], env={"HOSTSHIM_CHECK": "1"}, **kw)
+
+    def test_check_ok(self):
+        path = self.rules("auth.localhost = server:9000", "*.api.localhost = gateway:8080")
+        r = self.check(config=path, hmap="m.localhost = dns-only.test:9000")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertIn(f"auth.localhost -> server:9000 ({path}:2) server = 127.0.0.5", r.lines, r.show())
+        self.assertIn(f"*.api.localhost -> gateway:8080 ({path}:3) gateway = 127.0.0.6", r.lines, r.show())
+        self.assertIn("m.localhost -> dns-only.test:9000 (HOSTSHIM_MAP item 1) dns-only.test = 127.0.0.7",
+                      r.lines, r.show())
+        self.assertEqual(r.lines[-1], "3 rules, 0 errors", r.show())
+
+    def test_check_unresolvable_target(self):
+        path = self.rules("auth.localhost = server:9000", "bad.localhost = nosuch.invalid:80")
+        r = self.check(config=path)
+        self.assertEqual(r.rc, 3, r.show())
+        prefix = f"bad.localhost -> nosuch.invalid:80 ({path}:3) nosuch.invalid: "
+        self.assertTrue(any(l.startswith(prefix) for l in r.lines), r.show())
+        self.assertEqual(r.lines[-1], "2 rules, 0 errors", r.show())
+
+    def test_check_config_error(self):
+        path = self.rules("auth.localhost = server:9000", "x.localhost = server:70000")
+        r = self.check(config=path, log="off")
+        self.assertEqual(r.rc, 1, r.show())
+        self.assertTrue(r.err.startswith(f"hostshim: {path}:3: "), r.show())
+        self.assertEqual(r.lines[-1], "1 rules, 1 errors", r.show())
+
+
+# ---------------------------------------------------------------------------
+class NonInterference(Base):
+    """7. silent, errno-exact, thread-, fork-, exec- and constructor-safe"""
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.rules("auth.localhost = server:9000", "auth.localhost:443 = server:9443",
+                              "*.api.localhost = gateway:8080", "127.0.0.1:8888 = server:9001")
+
+    def test_silent_on_success(self):
+        runs = [self.get("auth.localhost", 80, config=self.cfg),
+                self.get("x.api.localhost", 80, "-n", config=self.cfg),
+                self.run_prog([self.c("gai"), "-c", "-n", "-r", "-t", "0", "auth.localhost", "443"], config=self.cfg),
+                self.run_prog([self.c("ghbn"), "-c", "80", "-r", "gethostbyname", "auth.localhost"], config=self.cfg),
+                self.run_prog([self.c("udp"), "sendto", "127.0.0.5", "5353"], config=self.cfg),
+                self.get("127.0.0.1", 8888, config=self.cfg)]
+        for r in runs:
+            self.assertEqual(r.rc, 0, r.show())
+            self.assertEqual(r.err, "", "the library printed something" + r.show())
+
+    def test_info_one_line_per_distinct_redirect(self):
+        r = self.get("auth.localhost", 80, "-k", "2", config=self.cfg, log="info")
+        self.assertReached(r, S9000)
+        self.assertEqual(len(r.bodies()), 2, r.show())
+        self.assertEqual(r.shim_lines(), ["hostshim: auth.localhost:80 -> server:9000 (127.0.0.5:9000)"], r.show())
+        r = self.run_prog([self.c("gai"), "-t", "0", "-c", "auth.localhost", "443"], config=self.cfg, log="info")
+        self.assertReached(r, S9443)
+        self.assertEqual(r.shim_lines(), ["hostshim: auth.localhost:443 -> server:9443 (127.0.0.5:9443)"], r.show())
+        r = self.get("x.api.localhost", 80, "-k", "3", config=self.cfg, log="info")
+        self.assertEqual(r.shim_lines(), ["hostshim: x.api.localhost:80 -> gateway:8080 (127.0.0.6:8080)"], r.show())
+
+    def test_log_levels(self):
+        bad = self.rules("auth.localhost = server:9000", "bad.localhost = nosuch.invalid:80")
+        argv = [self.c("gai"), "-t", "stream", "bad.localhost", "80"]
+        self.assertTrue(self.run_prog(argv, config=bad).shim_lines(), "warn is the default level")
+        r = self.run_prog(argv, config=bad, log="off")
+        self.assertEqual(r.err, "", r.show())
+        r = self.run_prog(argv, config=bad, log="error")
+        self.assertEqual(r.shim_lines(), [], "a target that does not resolve is a warning" + r.show())
+        info = self.ini("[shim]\nlog = info\n[map]\nauth.localhost = server:9000\n", "info.ini")
+        r = self.get("auth.localhost", 80, config=info)
+        self.assertEqual(r.shim_lines(), ["hostshim: auth.localhost:80 -> server:9000 (127.0.0.5:9000)"], r.show())
+        r = self.get("auth.localhost", 80, config=info, log="warn")
+        self.assertEqual(r.err, "", "HOSTSHIM_LOG overrides the file" + r.show())
+        off = self.ini("[shim]\nlog = off\n[map]\nbad.localhost = nosuch.invalid:80\n", "off.ini")
+        r = self.run_prog(argv, config=off)
+        self.assertEqual(r.err, "", r.show())
+
+    def test_debug_logs_matched_calls_only(self):
+        idle = self.run_prog([self.c("gai_loop"), "0", "x"], config=self.cfg, log="debug")
+        unmatched = self.run_prog([self.c("http_get"), "-k", "2", "server", "9001"], config=self.cfg, log="debug")
+        self.assertReached(unmatched, S9001)
+        self.assertEqual(unmatched.shim_lines(), idle.shim_lines(),
+                         "debug logged calls that matched no rule" + unmatched.show() + idle.show())
+        matched = self.get("auth.localhost", 80, "-k", "2", config=self.cfg, log="debug")
+        self.assertReached(matched, S9000)
+        extra = len(matched.shim_lines()) - len(idle.shim_lines())
+        self.assertGreaterEqual(extra, 4, "want a line per matched lookup and connect" + matched.show())
+
+    def test_errno_of_unmapped_failures(self):
+        cases = [("127.0.0.1", 81, []), ("server", 9999, []), ("::1", 81, []),
+                 ("127.0.0.1", 81, ["-n"]), ("::1", 81, ["-n"]), ("127.0.0.1", 8889, []),
+                 ("127.0.0.1", 80, ["-L", "4"]), ("::1", 80, ["-L", "8"]), ("127.0.0.1", 80, ["-n", "-L", "0"])]
+        for name, port, opts in cases:
+            with self.subTest(name=name, port=port, opts=opts):
+                argv = [self.c("http_get"), *opts, name, str(port)]
+                r = self.run_prog(argv, config=self.cfg)
+                self.assertIn("errno=", r.out, r.show())
+                self.assertSame(r, self.base(argv))
+
+    def test_short_address_length(self):
+        # a too-short addrlen is EINVAL, also for mapped addresses and address rules
+        cfg = self.rules("auth.localhost = server:9000", "127.0.0.1:80 = server:9000")
+        for name, opts in [("auth.localhost", ["-f", "inet", "-L", "4"]), ("auth.localhost", ["-f", "inet", "-L", "15"]),
+                           ("auth.localhost", ["-6", "-f", "inet", "-L", "20"]), ("127.0.0.1", ["-L", "8"]),
+                           ("auth.localhost", ["-n", "-f", "inet", "-L", "2"])]:
+            with self.subTest(name=name, opts=opts):
+                r = self.get(name, 80, *opts, config=cfg)
+                self.assertEqual(r.rc, 3, r.show())
+                self.assertIn("errno=EINVAL", r.out, r.show())
+
+    def test_threads(self):
+        # "@": getnameinfo of the answer must give the name back; "{}": a new
+        # name every round, so threads race to hand out synthetic addresses
+        specs = [f"@auth.localhost:80={S9000}", f"auth.localhost:443={S9443}", f"@x.api.localhost:80={GW}",
+                 f"server:9001={S9001}", f"@w{{}}.api.localhost:80={GW}", f"gateway:8080={GW}",
+                 f"127.0.0.1:8888={S9001}", f"@v{{}}.api.localhost:80={GW}"]
+        r = self.run_prog([self.c("stress"), "8", "200", *specs], config=self.cfg, timeout=90)
+        self.note(f"8 threads x 200 lookups+connects: {r.secs:.2f}s")
+        self.assertEqual(r.lines[:1], ["ok=1600 bad=0"], r.show())
+        self.assertEqual(r.rc, 0, r.show())
+
+    def test_fork(self):
+        r = self.get("auth.localhost", 80, "-X", config=self.cfg)
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertIn("child: exit=0", r.lines, r.show())
+        self.assertEqual(len(r.bodies()), 2, r.show())
+        self.assertReached(r, S9000, "auth.localhost")
+
+    def test_exec_child(self):
+        script = (f"{self.c('http_get')} auth.localhost 443 && "
+                  f"{self.c('gai')} -c -p 80 -f inet -t stream auth.localhost; echo sh-done")
+        r = self.run_prog(["/bin/sh", "-c", script], config=self.cfg)
+        self.assertIn("sh-done", r.out, r.show())
+        bodies = r.bodies()
+        self.assertEqual(len(bodies), 2, r.show())
+        self.assertEqual(parse_kv(bodies[0]).get("listener"), S9443, r.show())
+        self.assertEqual(parse_kv(bodies[1]).get("listener"), S9000, r.show())
+
+    def test_lookup_from_another_librarys_constructor(self):
+        if not os.path.exists(CTOR_LIB):
+            self.fail(f"{CTOR_LIB} missing")
+        for order in ([CTOR_LIB, LIB], [LIB, CTOR_LIB]):
+            with self.subTest(first=os.path.basename(order[0])):
+                r = self.run_prog([self.c("gai"), "-t", "stream", "-c", "auth.localhost", "80"],
+                                  preload=order, config=self.cfg)
+                ctor = [l for l in r.lines if l.startswith("ctor: ")]
+                self.assertEqual(len(ctor), 1, r.show())
+                self.assertIn(f"body=listener={S9000} host=auth.localhost", ctor[0], r.show())
+                self.assertReached(r, S9000, "auth.localhost")
+
+
+# ---------------------------------------------------------------------------
+class Valgrind(Base):
+    """8. memcheck: no errors, no definite leaks"""
+
+    @unittest.skipIf(shutil.which("valgrind") is None, "valgrind not installed")
+    @unittest.skipIf(bool(PREFIX), "valgrind does not combine with HOSTSHIM_TEST_PRELOAD_PREFIX (sanitizers)")
+    def test_valgrind_getaddrinfo_loop(self):
+        cfg = self.rules("auth.localhost = server:9000", "*.api.localhost = gateway:8080",
+                         "dnsalias.localhost = dns-only.test:9000", "auth.localhost:443 = server:9443")
+        argv = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                "--errors-for-leak-kinds=definite", self.c("gai_loop"), "200",
+                "auth.localhost", "x.api.localhost", "server", "localhost", "dnsalias.localhost",
+                "a.b.api.localhost", "dns-only.test", "gateway"]
+        r = self.run_prog(argv, config=cfg, timeout=110)
+        self.note(f"valgrind run {r.secs:.1f}s")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertIn("rounds=200 ok=200 fail=0", r.out, r.show())
+
+
+# ---------------------------------------------------------------------------
+class LibraryShape(Base):
+    """9. dependencies and exported symbols"""
+
+    @unittest.skipIf(bool(PREFIX), "sanitizer run: the library under test links the sanitizer runtimes")
+    def test_ldd_only_libc(self):
+        out = subprocess.run(["ldd", LIB], capture_output=True, text=True, timeout=20).stdout
+        deps = [l.split()[0] for l in out.splitlines() if l.strip()]
+        allowed = re.compile(r"^(linux-vdso\.so\.1|linux-gate\.so\.1|libc\.so\.6|/.*/ld-linux[-\w.]*\.so\.\d)$")
+        extra = [d for d in deps if not allowed.match(d)]
+        self.assertEqual(extra, [], "unexpected dependencies:\n" + out)
+        self.assertTrue(any(d == "libc.so.6" for d in deps), out)
+
+    def test_exports_only_hooks(self):
+        out = subprocess.run(["nm", "-D", "--defined-only", LIB], capture_output=True, text=True,
+                             timeout=20).stdout
+        names = {l.split()[-1].split("@")[0] for l in out.splitlines() if l.strip()}
+        self.assertEqual(sorted(names - HOOKS), [], "exported beyond the hooks:\n" + out)
+        self.assertEqual(sorted(HOOKS - names), [], "hooks not exported:\n" + out)
+
+
+CLASSES = [RuleForms, EntryPoints, RealClients, Precision, Failures, ConfigErrors, CheckMode,
+           NonInterference, Valgrind, LibraryShape]
+
+
+# ---------------------------------------------------------------------------
+# runner
+
+class LineResult(unittest.TestResult):
+    """prints one line per test; counts a test with failing subtests once"""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+        self.state = {}
+        self.details = []
+        self.n_pass = self.n_fail = self.n_skip = 0
+
+    def startTest(self, test):
+        super().startTest(test)
+        self._t0 = time.monotonic()
+        self.state[test.id()] = "ok"
+
+    def _bad(self, test, kind, err, sub=None):
+        self.state[test.id()] = "FAIL"
+        label = test.id().split(".", 1)[-1] + (f" {sub._subDescription()}" if sub else "")
+        self.details.append((kind, label, self._exc_info_to_string(err, test)))
+
+    def addFailure(self, test, err):
+        self._bad(test, "FAIL", err)
+
+    def addError(self, test, err):
+        self._bad(test, "ERROR", err)
+
+    def addSubTest(self, test, subtest, err):
+        if err is not None:
+            kind = "FAIL" if issubclass(err[0], test.failureException) else "ERROR"
+            self._bad(test, kind, err, subtest)
+
+    def addSkip(self, test, reason):
+        self.state[test.id()] = "skip (" + reason + ")"
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        st = self.state[test.id()]
+        secs = time.monotonic() - self._t0
+        name = test.id().split(".", 1)[-1]
+        notes = "".join(f"  [{n}]" for n in getattr(test, "_notes", []))
+        if st == "ok":
+            self.n_pass += 1
+            self.stream.write(f"ok    {name} ({secs:.2f}s){notes}\n")
+        elif st == "FAIL":
+            self.n_fail += 1
+            self.stream.write(f"FAIL  {name} ({secs:.2f}s){notes}\n")
+        else:
+            self.n_skip += 1
+            self.stream.write(f"skip  {name}: {st[6:-1]}\n")
+        self.stream.flush()
+
+
+def build_suite(names, patterns):
+    loader = unittest.TestLoader()
+    if patterns:
+        loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in patterns]
+    suite = unittest.TestSuite()
+    if names:
+        module = sys.modules[__name__]
+        for n in names:
+            methods = [f"{cls.__name__}.{n}" for cls in CLASSES if hasattr(cls, n)]
+            if "." not in n and not hasattr(module, n) and methods:
+                suite.addTests(loader.loadTestsFromNames(methods, module))
+            else:
+                suite.addTests(loader.loadTestsFromName(n, module))
+    else:
+        for cls in CLASSES:
+            suite.addTests(loader.loadTestsFromTestCase(cls))
+    return suite
+
+
+def summary(p, f, s):
+    line = f"{p} passed, {f} failed"
+    return line + (f", {s} skipped" if s else "")
+
+
+def ensure_clients():
+    """build missing or stale clients the way the Makefile does"""
+    cc = os.environ.get("CC", "cc")
+    srcdir = os.path.join(REPO, "tests", "clients")
+    os.makedirs(BIN, exist_ok=True)
+    for src in sorted(os.listdir(srcdir)):
+        if not src.endswith(".c"):
+            continue
+        name = src[:-2]
+        path = os.path.join(srcdir, src)
+        shared = name.endswith("_lib")
+        out = os.path.join(BIN, name + (".so" if shared else ""))
+        if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(path):
+            continue
+        cmd = [cc, *CFLAGS, *(["-shared", "-fPIC"] if shared else []), "-o", out, path]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError("building client failed: " + " ".join(cmd) + "\n" + p.stderr)
+
+
+def make_cert(tmp):
+    """(certfile, keyfile) of a self-signed certificate for TLS_NAMES, or None
+    without openssl"""
+    if shutil.which("openssl") is None:
+        return None
+    cert, key = os.path.join(tmp, "tls-cert.pem"), os.path.join(tmp, "tls-key.pem")
+    san = ",".join("DNS:" + n for n in TLS_NAMES)
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + TLS_NAMES[0],
+                        "-addext", "subjectAltName=" + san], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("openssl req failed: " + p.stderr)
+    return cert, key
+
+
+def check_namespace():
+    problems = []
+    for name, want in [("server", "127.0.0.5"), ("auth.localhost", "127.0.0.1"),
+                       ("dns-only.test", "127.0.0.7")]:
+        try:
+            got = socket.gethostbyname(name)
+        except OSError as e:
+            got = str(e)
+        if got != want:
+            problems.append(f"{name} resolves to {got}, want {want}")
+    return problems
+
+
+def stop_signals():
+    """after the first SIGINT/SIGTERM/SIGHUP, ignore the others so that
+    clean-up runs to its end"""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def interrupt_on_signals():
+    def on_signal(signum, frame):
+        stop_signals()
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+
+def inside_main(args):
+    import hs_dns
+    import hs_servers
+
+    interrupt_on_signals()
+    started = []
+    tmp = None
+    res = LineResult(sys.stdout)
+    interrupted = setup_failed = None
+    try:
+        suite = build_suite(args.names, args.k)
+        tmp = tempfile.mkdtemp(prefix="hostshim-it-")
+        CTX["tmp"] = tmp
+        CTX["log"] = log = hs_servers.RequestLog()
+        try:
+            ensure_clients()
+            dns = hs_dns.DnsResponder("127.0.0.53", 53, DNS_TABLE, DNS_DELAYS)
+            dns.start()
+            started.append(dns)
+            for addr, port in HTTP_LISTENERS:
+                started.append(hs_servers.HttpListener(addr, port, log).start())
+            started.append(hs_servers.UdpEcho(*UDP_ECHO, log).start())
+            cert = make_cert(tmp)
+            if cert:
+                CTX["cert"] = cert
+                ctx = hs_servers.tls_context(*cert)
+                started.append(hs_servers.HttpListener(*TLS_LISTENER, log, ssl_ctx=ctx).start())
+            problems = check_namespace()
+            if problems:
+                raise RuntimeError("namespace set-up is wrong: " + "; ".join(problems))
+        except Exception as e:                     # set-up failed: one failure, say why
+            setup_failed = str(e)
+        else:
+            print(f"library: {LIB}" + (f"  (preload prefix: {' '.join(PREFIX)})" if PREFIX else ""))
+            sys.stdout.flush()
+            suite.run(res)
+    except KeyboardInterrupt as e:
+        interrupted = str(e) or "SIGINT"
+    finally:
+        stop_signals()
+        for s in reversed(started):
+            try:
+                s.stop()
+            except Exception:
+                pass
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if res.details:
+        print("\n" + "=" * 70)
+        for kind, label, text in res.details:
+            print(f"{kind}: {label}\n{text}\n" + "-" * 70)
+    if setup_failed:
+        print(f"set-up failed: {setup_failed}")
+    if interrupted:
+        where = list(res.state)[-1] if res.state else "set-up"
+        print(f"interrupted by {interrupted} during {where.split('.', 1)[-1]}; cleaned up")
+    print(summary(res.n_pass, res.n_fail + (1 if interrupted or setup_failed else 0), res.n_skip))
+    return 130 if interrupted else 1 if res.n_fail or setup_failed else 0
+
+
+# ---------------------------------------------------------------------------
+# outer: namespace set-up and clean-up
+
+def run_quiet(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+
+
+def outer_main(args, argv):
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        n = build_suite(args.names, args.k).countTestCases()
+        why = "not root" if os.geteuid() != 0 else "the ip command is missing"
+        print(f"skipping all {n} tests: {why}; the suite creates a network namespace "
+              f"(run as root: sudo python3 tests/integration.py)")
+        print(summary(0, 0, n) if n else "0 passed, 0 failed, 0 skipped")
+        return 0
+
+    ns = f"hostshim-it-{os.getpid()}"
+    netns_root = "/etc/netns"
+    etc = os.path.join(netns_root, ns)
+    made_root = not os.path.isdir(netns_root)
+    child = None
+    rc = 1
+    interrupted = None
+
+    interrupt_on_signals()
+
+    try:
+        os.makedirs(etc)
+        with open(os.path.join(etc, "hosts"), "w") as f:
+            f.write(HOSTS)
+        with open(os.path.join(etc, "resolv.conf"), "w") as f:
+            f.write(RESOLV)
+        for cmd in (["ip", "netns", "add", ns], ["ip", "-n", ns, "link", "set", "lo", "up"]):
+            p = run_quiet(cmd)
+            if p.returncode != 0:
+                raise RuntimeError(" ".join(cmd) + ": " + p.stderr.strip())
+        sys.stdout.flush()
+        child = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
+                                  "--inside", *argv], cwd=REPO)
+        rc = child.wait()
+        if rc == 130:
+            pass                                   # the inner run printed the summary
+        elif rc not in (0, 1):
+            print(f"inner run ended with status {rc}")
+            print(summary(0, 1, 0))
+            rc = 1
+    except KeyboardInterrupt as e:
+        interrupted = str(e) or "SIGINT"
+        rc = 130
+    except Exception as e:
+        print(f"namespace set-up failed: {e}")
+        print(summary(0, 1, 0))
+        rc = 1
+    finally:
+        stop_signals()
+        if child is not None:
+            # the inner run stops at its first signal (Ctrl-C reaches it directly)
+            # and ignores the rest while it cleans up
+            for stop in (child.terminate, child.kill):
+                if child.poll() is not None:
+                    break
+                stop()
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
+        # anything still inside the namespace was started by this run
+        pids = run_quiet(["ip", "netns", "pids", ns]).stdout.split() if os.path.exists(f"/run/netns/{ns}") else []
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        if os.path.exists(f"/run/netns/{ns}"):
+            run_quiet(["ip", "netns", "del", ns])
+        shutil.rmtree(etc, ignore_errors=True)
+        if made_root:
+            try:
+                os.rmdir(netns_root)
+            except OSError:
+                pass
+    if interrupted and (child is None or child.returncode != 130):
+        # the inner run did not get to print its summary
+        print(f"interrupted by {interrupted}; namespace {ns} removed")
+        print(summary(0, 1, 0))
+    return rc
+
+
+def main():
+    ap = argparse.ArgumentParser(description="hostshim integration tests (see the top of this file)")
+    ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("-k", action="append", default=[], metavar="PATTERN",
+                    help="only tests whose name matches PATTERN (substring or fnmatch), like unittest -k")
+    ap.add_argument("names", nargs="*", help="Class, Class.test_name or test_name")
+    args = ap.parse_args()
+    argv = sys.argv[1:]
+    if args.inside:
+        argv = [a for a in argv if a != "--inside"]
+        return inside_main(args)
+    return outer_main(args, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
