@@ -59,11 +59,17 @@ test: all build/tests/unit
 	python3 tests/integration.py
 	sh tests/launcher_test.sh
 
-# Everything CI runs: the tests, then again under the sanitizers, then the
-# end-to-end scenario.
+# Everything CI runs: the tests; the integration and hostile-input tests
+# again under ASan/UBSan; ThreadSanitizer; the musl build; the end-to-end
+# scenario.
 check: test build/asan/libhostshim.so
 	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
 	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) python3 tests/integration.py
+	sh tests/hostile/run.sh
+	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
+	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) sh tests/hostile/run.sh
+	$(MAKE) tsan
+	$(MAKE) musl-test
 	bash tests/e2e/run.sh
 
 demo: build/libhostshim.so

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,8 @@ static const char *split_host_port(char *text, char **host, uint16_t *port,
 	char *colon;
 	*port = 0;
 	*bracketed = false;
+	if (strstr(text, "://") || strchr(text, '/'))
+		return "expected host[:port], not a URL or a path";
 	if (*text == '[') {
 		char *end = strchr(text, ']');
 		if (!end)
@@ -183,13 +186,23 @@ static const char *parse_public(struct draft *d, char *key, char *why,
 	struct sockaddr_in6 *in6 = (void *)&r->addr;
 
 	if (bracketed) {
-		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
 			snprintf(why, whylen, "bad IPv6 address '%.60s'", host);
 			return why;
 		}
-		in6->sin6_family = AF_INET6;
 		r->kind = PUBLIC_ADDR;
-		inet_ntop(AF_INET6, &in6->sin6_addr, d->name, sizeof d->name);
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			/* The same key as the IPv4 form: connect treats them alike. */
+			bracketed = false;
+			in4->sin_family = AF_INET;
+			memcpy(&in4->sin_addr, a6.s6_addr + 12, 4);
+			inet_ntop(AF_INET, &in4->sin_addr, d->name, sizeof d->name);
+		} else {
+			in6->sin6_family = AF_INET6;
+			in6->sin6_addr = a6;
+			inet_ntop(AF_INET6, &a6, d->name, sizeof d->name);
+		}
 	} else if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		r->kind = PUBLIC_ADDR;
@@ -396,6 +409,10 @@ static long read_line(FILE *f, char *buf, int *binary)
 	}
 	if (c == EOF && len == 0)
 		return -1;
+	/* CRLF is fine; a CR anywhere else would hide the rest of the line. */
+	char *cr = memchr(buf, '\r', len < LINE_MAX_LEN ? (size_t)len : LINE_MAX_LEN);
+	if (cr && cr != buf + len - 1 && *binary < 0)
+		*binary = '\r';
 	buf[len < LINE_MAX_LEN ? len : LINE_MAX_LEN] = '\0';
 	return len;
 }
@@ -430,7 +447,7 @@ static const char *classify(struct reader *rd, char *line)
 	struct config *cfg = rd->cfg;
 	if (rd->lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3))
 		line += 3;
-	line[strcspn(line, "\r")] = '\0';
+	line[strcspn(line, "\r")] = '\0'; /* only a last CR gets here */
 	line = trim(line);
 	if (!*line || *line == ';' || *line == '#')
 		return "\n";
@@ -496,6 +513,58 @@ static char *next_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* The file's type and mode. fstat would bind to glibc 2.33's symbol and
+ * keep the library off older glibc; statx is there since 2.28. */
+static int file_mode(int fd, mode_t *mode)
+{
+#ifdef __GLIBC__
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE, &sx))
+		return -1;
+	*mode = sx.stx_mode;
+#else
+	struct stat st;
+	if (fstat(fd, &st))
+		return -1;
+	*mode = st.st_mode;
+#endif
+	return 0;
+}
+
+/* Opens a configuration file, or says why not. Non-blocking first, so a
+ * FIFO or a device can't hang the program at load. */
+static FILE *open_config(struct config *cfg, const char *path)
+{
+	mode_t mode = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || file_mode(fd, &mode)) {
+		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
+			    strerror(errno));
+	} else if (S_ISDIR(mode)) {
+		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
+			    strerror(EISDIR));
+	} else if (!S_ISREG(mode)) {
+		add_message(cfg, LOG_WARN, path,
+			    "not a regular file; no rules from it");
+	} else if (geteuid() == 0 && (mode & (S_IWGRP | S_IWOTH))) {
+		/* Like sudo: root takes no orders from a file others can write. */
+		add_message(cfg, LOG_ERROR, path,
+			    "writable by group or others; running as root, so "
+			    "no rules from it (chmod go-w)");
+	} else {
+		FILE *f = fdopen(fd, "r");
+		if (f) {
+			fcntl(fd, F_SETFL, 0);
+			return f;
+		}
+		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
+			    strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 void config_parse_file(struct config *cfg, const char *path)
 {
 	struct reader rd = {.cfg = cfg, .path = path};
@@ -503,28 +572,10 @@ void config_parse_file(struct config *cfg, const char *path)
 		add_message(cfg, LOG_WARN, "HOSTSHIM_CONFIG", "path too long");
 		return;
 	}
-	struct stat st;
-	rd.file = fopen(path, "re");
-	if (!rd.file) {
-		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
-			    strerror(errno));
+	if (!strcmp(path, "/dev/null")) /* the usual way to say "no file" */
 		return;
-	}
-	if (fstat(fileno(rd.file), &st) == 0 && S_ISDIR(st.st_mode)) {
-		add_message(cfg, LOG_WARN, path,
-			    "cannot read: %s; no rules from it", strerror(EISDIR));
-		fclose(rd.file);
+	if (!(rd.file = open_config(cfg, path)))
 		return;
-	}
-	/* Like sudo: a root process takes no orders from a file that others
-	 * can write. */
-	if (geteuid() == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		add_message(cfg, LOG_ERROR, path,
-			    "writable by group or others; running as root, so "
-			    "no rules from it (chmod go-w)");
-		fclose(rd.file);
-		return;
-	}
 	ini_parse_stream(next_line, &rd, on_entry, &rd);
 	if (ferror(rd.file))
 		add_message(cfg, LOG_WARN, path, "read error: %s", strerror(errno));

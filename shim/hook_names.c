@@ -14,6 +14,10 @@
 
 #include "shim.h"
 
+#ifndef NETDB_INTERNAL /* not in musl */
+#define NETDB_INTERNAL NO_RECOVERY
+#endif
+
 /* The mapped name `node` stands for, in `name`, or false. */
 static bool mapped(const char *node, char name[NAME_MAX_LEN + 1],
 		   struct match *m)
@@ -29,8 +33,9 @@ static uint16_t answer_port(const struct addrinfo *ai)
 	return ntohs(((struct sockaddr_in6 *)ai->ai_addr)->sin6_port);
 }
 
-/* glibc frees ai_canonname on its own; musl frees one block, in which the
- * name can only be overwritten where it fits. */
+/* glibc frees ai_canonname on its own, so it gets a copy; musl frees the
+ * list as one block and never ai_canonname, so it can point at the slot's
+ * name, which lives as long as the process. */
 static void set_canonname(struct addrinfo *ai, const char *name)
 {
 	if (!ai->ai_canonname)
@@ -42,8 +47,9 @@ static void set_canonname(struct addrinfo *ai, const char *name)
 		ai->ai_canonname = copy;
 	}
 #else
-	if (strlen(name) <= strlen(ai->ai_canonname))
-		strcpy(ai->ai_canonname, name);
+	for (; ai; ai = ai->ai_next)
+		if (ai->ai_canonname)
+			ai->ai_canonname = (char *)name;
 #endif
 }
 
@@ -71,7 +77,7 @@ static int synth_answer(unsigned index, const char *name, const char *service,
 			  text, sizeof text);
 	int rc = real.getaddrinfo(text, service, &h, res);
 	if (rc == 0 && (h.ai_flags & AI_CANONNAME))
-		set_canonname(*res, name);
+		set_canonname(*res, slot_at(index)->name);
 	if (rc == 0)
 		log_msg(LOG_DEBUG, "getaddrinfo(%s) -> %s", name, text);
 	return rc;

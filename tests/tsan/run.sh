@@ -1,0 +1,78 @@
+#!/bin/sh
+# ThreadSanitizer stress: build/tsan/stress (16 threads by default) under
+# build/tsan/libhostshim.so, both built with clang -fsanitize=thread, in a
+# network namespace of its own with lo only. Fails on any TSan report, any
+# wrong answer or a count of operations under HOSTSHIM_TSAN_MIN_OPS.
+#
+# usage: sh tests/tsan/run.sh [THREADS [ROUNDS]]   (default 16 8000)
+# Needs root and ip(8). Cleans up the namespace and /etc/netns on any exit.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+threads=${1:-16}
+rounds=${2:-8000}
+min_ops=${HOSTSHIM_TSAN_MIN_OPS:-100000}
+
+if [ -z "${TSAN_INSIDE:-}" ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
+		echo "tests/tsan: needs root and ip(8) for a network namespace"
+		exit 1
+	fi
+	ns=hostshim-tsan-$$
+	child=
+	# shellcheck disable=SC2317 # called from the EXIT trap
+	cleanup() {
+		[ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	ip netns add "$ns" || exit 1
+	mkdir -p "/etc/netns/$ns"
+	printf '127.0.0.1 localhost\n127.0.0.5 server\n127.0.0.6 gateway\n127.0.0.7 plain.test\n' \
+		>"/etc/netns/$ns/hosts"
+	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
+	ip netns exec "$ns" ip link set lo up || exit 1
+	# Room for tens of thousands of short connections.
+	ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" \
+		net.ipv4.tcp_tw_reuse=1 >/dev/null
+	ip netns exec "$ns" env TSAN_INSIDE=1 sh "$0" "$threads" "$rounds" &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=
+	exit $rc
+fi
+
+tmp=$(mktemp -d /tmp/hostshim-tsan.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+cp "$here/stress.ini" "$tmp/stress.ini" && chmod 600 "$tmp/stress.ini"
+# shellcheck disable=SC3045 # dash and bash have it
+ulimit -n 65536 2>/dev/null
+
+start=$(date +%s)
+timeout -k 10 1200 env -i PATH=/usr/bin:/bin \
+	LD_PRELOAD="$repo/build/tsan/libhostshim.so" \
+	HOSTSHIM_CONFIG="$tmp/stress.ini" \
+	TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$tmp/tsan second_deadlock_stack=1" \
+	"$repo/build/tsan/stress" "$threads" "$rounds" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+end=$(date +%s)
+cat "$tmp/out"
+echo "stderr: $(wc -l <"$tmp/err") lines (hostshim info lines: $(grep -c '^hostshim: .* -> ' "$tmp/err"))"
+grep -v '^hostshim: .* -> ' "$tmp/err" | head -n 20
+reports=$(cat "$tmp"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer')
+ops=$(sed -n 's/.*operations=\([0-9]*\).*/\1/p' "$tmp/out")
+echo "tsan: exit status $rc, ${reports} ThreadSanitizer reports, ${ops:-0} operations in $((end - start))s"
+if [ "$reports" -gt 0 ]; then
+	cat "$tmp"/tsan.* | head -n 200
+fi
+if [ "$rc" -ne 0 ] || [ "$reports" -gt 0 ] || [ "${ops:-0}" -lt "$min_ops" ]; then
+	echo "tsan: FAILED"
+	exit 1
+fi
+echo "tsan: clean"
