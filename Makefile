@@ -1,4 +1,5 @@
 # hostshim: make | make test | make check | make demo | make install
+#           make musl | make fuzz | make tsan | make bench
 #
 # The library links inih statically and nothing else, so a container only
 # needs libc. No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
@@ -79,6 +80,9 @@ install: build/libhostshim.so build/hostshim
 	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
 	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
 	install -m 755 build/hostshim $(DESTDIR)$(PREFIX)/bin/hostshim
+	if [ -f build/musl/libhostshim.so ]; then \
+	  install -d $(DESTDIR)$(PREFIX)/lib/hostshim/musl && \
+	  install -m 644 build/musl/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/musl/; fi
 
 clean:
 	rm -rf build

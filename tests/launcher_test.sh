@@ -607,6 +607,31 @@ if need_real "redirect through the launcher" &&
     fi
 fi
 
+# ---------------------------------------------------------------- musl
+# The launcher preloads the build that matches the program's libc.
+musl_lib=${lib%/*}/musl/libhostshim.so
+musl_prog=${lib%/*}/musl/tests/gai
+if [ -n "$caller_lib" ] || [ -z "$have_real" ] || [ ! -f "$musl_lib" ] || [ ! -x "$musl_prog" ]; then
+    skipped "musl selection" "no musl build next to $lib (make musl-test)"
+else
+    run env -u HOSTSHIM_LIB "$L" -l debug -- "$musl_prog" localhost
+    t_err_has "musl program: the musl build is preloaded" "preloading $musl_lib for"
+    run env -u HOSTSHIM_LIB "$L" -l debug -- /bin/true
+    t_err_has "glibc program: the glibc build is preloaded" "preloading $lib for"
+    run env -u HOSTSHIM_LIB "$L" --check "$tmp/cfg/good.ini"
+    t_out_has "--check says which build it uses" "library: $lib (the glibc build"
+    printf '#!%s\n' "$musl_prog" >"$tmp/musl-script"
+    chmod +x "$tmp/musl-script"
+    run env -u HOSTSHIM_LIB "$L" -l debug -- "$tmp/musl-script" localhost
+    t_err_has "a script whose interpreter is musl: the musl build" "preloading $musl_lib for"
+    mkdir -p "$tmp/nomusl"
+    cp "$L" "$tmp/nomusl/hostshim"
+    cp "$lib" "$tmp/nomusl/libhostshim.so"
+    run env -u HOSTSHIM_LIB "$tmp/nomusl/hostshim" -- "$musl_prog" localhost
+    t_status "musl program without a musl build: 127" 127
+    t_err_has "musl program without a musl build: explained" "make musl"
+fi
+
 # ---------------------------------------------------------------- shellcheck
 if command -v shellcheck >/dev/null 2>&1; then
     for f in "$L" "$0"; do
