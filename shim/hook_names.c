@@ -53,9 +53,10 @@ static void set_canonname(struct addrinfo *ai, const char *name)
 #endif
 }
 
-static int synth_answer(unsigned index, const char *name, const char *service,
+static int synth_answer(unsigned index, const char *service,
 			const struct addrinfo *hints, struct addrinfo **res)
 {
+	const char *name = slot_at(index)->name;
 	struct addrinfo h = {0};
 	struct sockaddr_storage ss;
 	char text[INET6_ADDRSTRLEN];
@@ -77,7 +78,7 @@ static int synth_answer(unsigned index, const char *name, const char *service,
 			  text, sizeof text);
 	int rc = real.getaddrinfo(text, service, &h, res);
 	if (rc == 0 && (h.ai_flags & AI_CANONNAME))
-		set_canonname(*res, slot_at(index)->name);
+		set_canonname(*res, name);
 	if (rc == 0)
 		log_msg(LOG_DEBUG, "getaddrinfo(%s) -> %s", name, text);
 	return rc;
@@ -99,7 +100,7 @@ SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 		log_msg(LOG_WARN, "%s: no synthetic address left", name);
 		return EAI_MEMORY;
 	}
-	int rc = synth_answer(index, name, service, hints, res);
+	int rc = synth_answer(index, service, hints, res);
 	if (rc)
 		return rc; /* a bad service or hints: libc's own answer */
 	rc = routes_refresh(index, &m, answer_port(*res));
