@@ -60,12 +60,14 @@ test: all build/tests/unit
 	python3 tests/integration.py
 	sh tests/launcher_test.sh
 
-# Everything CI runs: the tests; the integration and hostile-input tests
-# again under ASan/UBSan; ThreadSanitizer; the musl build; the end-to-end
+# Everything CI runs: the tests; the integration tests again under
+# ASan/UBSan and (their C clients) under valgrind; the hostile-input tests,
+# plain and under ASan; ThreadSanitizer; the musl build; the end-to-end
 # scenario.
 check: test build/asan/libhostshim.so
 	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
 	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) python3 tests/integration.py
+	HOSTSHIM_TEST_VALGRIND=1 python3 tests/integration.py
 	sh tests/hostile/run.sh
 	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
 	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) sh tests/hostile/run.sh

@@ -513,34 +513,17 @@ static char *next_line(char *str, int num, void *stream)
 	return str;
 }
 
-/* The file's type and mode. fstat would bind to glibc 2.33's symbol and
- * keep the library off older glibc; statx is there since 2.28. */
-static int file_mode(int fd, mode_t *mode)
-{
-#ifdef __GLIBC__
-	struct statx sx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE, &sx))
-		return -1;
-	*mode = sx.stx_mode;
-#else
-	struct stat st;
-	if (fstat(fd, &st))
-		return -1;
-	*mode = st.st_mode;
-#endif
-	return 0;
-}
-
 /* Opens a configuration file, or says why not. Non-blocking first, so a
  * FIFO or a device can't hang the program at load. */
 static FILE *open_config(struct config *cfg, const char *path)
 {
-	mode_t mode = 0;
+	struct file_id id = {0};
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || file_mode(fd, &mode)) {
+	mode_t mode = 0;
+	if (fd < 0 || file_id(fd, &id)) {
 		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
 			    strerror(errno));
-	} else if (S_ISDIR(mode)) {
+	} else if (mode = (mode_t)id.mode, S_ISDIR(mode)) {
 		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
 			    strerror(EISDIR));
 	} else if (!S_ISREG(mode)) {

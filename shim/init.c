@@ -97,6 +97,7 @@ static void load(void)
 	enum log_level env_level = LOG_WARN;
 	bool env_level_ok = level && log_level_parse(level, &env_level);
 
+	log_remember_stderr();
 	if (!path || !*path)
 		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
 	if (path)

@@ -7,10 +7,12 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -30,9 +32,53 @@ bool log_level_parse(const char *text, enum log_level *out)
 	return false;
 }
 
+int file_id(int fd, struct file_id *out)
+{
+#ifdef __GLIBC__
+	/* fstat would bind to glibc 2.33's symbol; statx is there since 2.28. */
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_INO, &sx))
+		return -1;
+	out->mode = sx.stx_mode;
+	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
+	out->ino = sx.stx_ino;
+#else
+	struct stat st;
+	if (fstat(fd, &st))
+		return -1;
+	out->mode = st.st_mode;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+#endif
+	return 0;
+}
+
+/* What fd 2 was at load. A program may close it and reuse the number for
+ * a socket or a file of its own: then our lines must not go there. */
+static struct file_id stderr_at_load;
+static bool stderr_open_at_load;
+
+void log_remember_stderr(void)
+{
+	int saved = errno;
+	stderr_open_at_load = file_id(2, &stderr_at_load) == 0;
+	errno = saved;
+}
+
+static bool stderr_unchanged(void)
+{
+	struct file_id now;
+	return stderr_open_at_load && file_id(2, &now) == 0 &&
+	       now.dev == stderr_at_load.dev && now.ino == stderr_at_load.ino;
+}
+
 static void write_all(const char *buf, size_t len)
 {
 	int saved = errno;
+	if (!stderr_unchanged()) {
+		errno = saved;
+		return;
+	}
 	while (len) {
 		ssize_t n = write(2, buf, len);
 		if (n < 0 && errno == EINTR)
@@ -81,6 +127,16 @@ void ll_uint(struct logline *l, unsigned v)
 		digits[--i] = (char)('0' + v % 10);
 	while ((v /= 10) && i);
 	ll_str(l, digits + i);
+}
+
+/* "name:80", "10.0.0.5:80", "[fd00::5]:80" */
+void ll_host_port(struct logline *l, const char *host, unsigned port)
+{
+	bool v6 = strchr(host, ':') != NULL;
+	ll_str(l, v6 ? "[" : "");
+	ll_str(l, host);
+	ll_str(l, v6 ? "]:" : ":");
+	ll_uint(l, port);
 }
 
 void ll_addr(struct logline *l, const struct sockaddr *sa)

@@ -24,9 +24,7 @@ int endpoint_resolve(const char *host, struct endpoint *e)
 				 .ai_socktype = SOCK_STREAM},
 			*res, *ai;
 	memset(e, 0, sizeof *e);
-	shim_busy++;
 	int rc = real.getaddrinfo(host, NULL, &hints, &res);
-	shim_busy--;
 	if (rc)
 		return rc;
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -44,10 +42,12 @@ int endpoint_resolve(const char *host, struct endpoint *e)
 	return e->has4 || e->has6 ? 0 : EAI_NONAME;
 }
 
-/* An IPv4 socket can only reach an IPv4 target; an IPv6 socket prefers an
- * IPv6 target and reaches an IPv4 one through its v4-mapped form. */
+/* An IPv4 socket can only reach an IPv4 target. An IPv6 socket takes the
+ * target's IPv6 address, or its IPv4 one in v4-mapped form; `prefer4`
+ * (the program chose an IPv4 answer) puts IPv4 first. */
 bool endpoint_sockaddr(const struct endpoint *e, int family, uint16_t port,
-		       struct sockaddr_storage *out, socklen_t *len)
+		       bool prefer4, struct sockaddr_storage *out,
+		       socklen_t *len)
 {
 	memset(out, 0, sizeof *out);
 	if (family == AF_INET) {
@@ -63,13 +63,13 @@ bool endpoint_sockaddr(const struct endpoint *e, int family, uint16_t port,
 	struct sockaddr_in6 *in6 = (void *)out;
 	in6->sin6_family = AF_INET6;
 	in6->sin6_port = htons(port);
-	if (e->has6) {
-		in6->sin6_addr = e->a6;
-		in6->sin6_scope_id = e->scope6;
-	} else if (e->has4) {
+	if (e->has4 && (prefer4 || !e->has6)) {
 		in6->sin6_addr.s6_addr[10] = 0xff;
 		in6->sin6_addr.s6_addr[11] = 0xff;
 		memcpy(in6->sin6_addr.s6_addr + 12, &e->a4, 4);
+	} else if (e->has6) {
+		in6->sin6_addr = e->a6;
+		in6->sin6_scope_id = e->scope6;
 	} else {
 		return false;
 	}

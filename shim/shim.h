@@ -59,6 +59,12 @@ void real_resolve(void);
 /* ---- log.c ---------------------------------------------------------- */
 
 enum log_level { LOG_OFF, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+struct file_id {
+	unsigned mode;
+	uint64_t dev, ino;
+};
+int file_id(int fd, struct file_id *out);
+void log_remember_stderr(void);
 extern enum log_level log_level;
 bool log_level_parse(const char *text, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -71,6 +77,7 @@ struct logline {
 };
 void ll_str(struct logline *l, const char *s);
 void ll_uint(struct logline *l, unsigned v);
+void ll_host_port(struct logline *l, const char *host, unsigned port);
 void ll_addr(struct logline *l, const struct sockaddr *sa);
 void ll_emit(struct logline *l);
 
@@ -180,12 +187,14 @@ bool log_first_time(_Atomic uint32_t logged[4], uint16_t port);
 const struct route *routes_pick(const struct view *v, uint16_t port);
 int endpoint_resolve(const char *host, struct endpoint *e);
 bool endpoint_sockaddr(const struct endpoint *e, int family, uint16_t port,
-		       struct sockaddr_storage *out, socklen_t *len);
+		       bool prefer4, struct sockaddr_storage *out,
+		       socklen_t *len);
 void endpoint_describe(const struct endpoint *e, char *buf, size_t len);
 
 /* ---- init.c --------------------------------------------------------- */
 
-/* Nonzero while this thread runs our own code that may reach a hook. */
+/* Nonzero while this thread loads the configuration: hooks it reaches meanwhile
+ * (NSS modules may connect) go straight to libc. */
 extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 enum { SHIM_NEW = 0, SHIM_READY = -1 }; /* else: the loading process's pid */
@@ -194,14 +203,15 @@ extern _Atomic int shim_state;
 extern _Atomic bool shim_connect_fast;
 bool shim_load(void);
 /* True when rules may apply: loads the configuration on first use. False
- * while this thread is inside our own code, which must reach libc as is. */
+ * while this thread is loading it. Once loaded, always true: a signal
+ * handler that interrupts our own lookup still gets its connect rewritten. */
 static inline bool shim_ready(void)
 {
 	if (__builtin_expect(atomic_load_explicit(&shim_state,
 						  memory_order_acquire) ==
 				     SHIM_READY,
 			     1))
-		return !shim_busy;
+		return true;
 	return shim_load();
 }
 

@@ -14,15 +14,24 @@ Layout
     udp        connect+send/write, sendto, sendmsg; prints the reply
     stress     N threads x M lookups+connects, checks the listener
     gai_loop   getaddrinfo/freeaddrinfo loop for valgrind
-    ctor_lookup_lib  a preload whose constructor resolves and connects
+    sockopt    options/flags/bind of an AF_INET socket before and after connect
+    proclife   fork, fork with threads, vfork+exec, posix_spawn, connect and
+               sendto in signal handlers (raise, during a lookup, a storm)
+    dl_resolve dlopen()s resolver_lib.so and calls it from main and threads
+    fd2        closes or reuses fd 2, then makes the library warn
+    ctor_lookup_lib    a preload whose constructor resolves and connects
+    early_threads_lib  a preload whose constructor starts resolving threads
+    resolver_lib       a library that resolves names, for dl_resolve
+    noipv6_lib         socket(AF_INET6) fails: a kernel without IPv6
 
 How it runs
   python3 tests/integration.py [-k PATTERN] [Class | Class.test | test ...]
   Test classes follow the brief: RuleForms, EntryPoints, RealClients,
-  Precision, Failures, ConfigErrors, CheckMode, NonInterference, Valgrind,
-  LibraryShape.
+  Precision, Failures, ConfigErrors, CheckMode, NonInterference,
+  ProcessLife, IPv6, Valgrind, LibraryShape.
   The outer process (root; otherwise everything is skipped) creates the
-  network namespace hostshim-it-<pid> with only `lo` up, writes
+  network namespace hostshim-it-<pid> with `lo` up (plus the addresses
+  below and a veth pair with both ends inside), writes
   /etc/netns/<ns>/hosts and resolv.conf (bind-mounted over /etc by
   `ip netns exec`) and re-runs this file inside with --inside.  Inside, it
   builds missing or stale clients, starts the DNS responder and the
@@ -43,6 +52,17 @@ How it runs
     HTTPS:      127.0.0.5:9444 (self-signed certificate for auth.localhost and
                 auth.example.test, made with openssl at start), adds "sni=NAME"
     UDP echo:   127.0.0.5:5353
+  and IPv6 of the suite's own, only in the namespace (IPv6 tests skip, saying
+  why, where the kernel can't):
+    lo:         fd00:68:73::5, ::8, ::1 (nodad), and 127.0.0.8/32 so that
+                glibc's AI_ADDRCONFIG sees IPv4 as well as IPv6 (it ignores
+                127.0.0.1 and ::1), as in a dual-stack container
+    hsv0:       fe80::1/64 (nodad), one end of the veth pair hsv0/hsv1
+    /etc/hosts: server6=fd00:68:73::5 (IPv6 only),
+                dual=127.0.0.8 and fd00:68:73::8
+    HTTP:       [fd00:68:73::5]:9000, 127.0.0.8:9000, [fd00:68:73::8]:9000,
+                [fe80::1%hsv0]:9000, DECOY [fd00:68:73::1]:80
+    UDP echo:   [fd00:68:73::5]:5353
 
 Environment
   HOSTSHIM_TEST_LIB            library (default build/libhostshim.so)
@@ -50,6 +70,14 @@ Environment
                                (e.g. libasan.so.8); foreign programs then
                                get ASAN_OPTIONS=detect_leaks=0
   HOSTSHIM_TEST_BIN            client directory (default build/tests)
+  HOSTSHIM_TEST_VALGRIND=1     the valgrind leg: every run of a C client of
+                               this suite with the library preloaded goes
+                               under valgrind memcheck (errors and definite
+                               leaks fail it: exit status 99), timeouts x10.
+                               Python, Node.js, curl and sh are not: far too
+                               slow, and not ours.  Runs without the library
+                               (the baselines) are not either.  Does not
+                               combine with HOSTSHIM_TEST_PRELOAD_PREFIX.
   CC                           compiler for missing clients (default cc)
 
 Output: one line per test, failure details, then "N passed, N failed, N skipped".
@@ -78,12 +106,30 @@ PREFIX = os.environ.get("HOSTSHIM_TEST_PRELOAD_PREFIX", "").replace(":", " ").sp
 BIN = os.path.abspath(os.path.join(REPO, os.environ.get("HOSTSHIM_TEST_BIN", "build/tests")))
 CFLAGS = ["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pthread"]
 CTOR_LIB = os.path.join(BIN, "ctor_lookup_lib.so")
+# The valgrind leg: the suite's C clients run under memcheck (python, node,
+# curl and sh do not: far too slow, and not ours to check)
+VALGRIND = os.environ.get("HOSTSHIM_TEST_VALGRIND", "") not in ("", "0")
+VALGRIND_ARGV = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                 "--errors-for-leak-kinds=definite", "--vgdb=no"]
+VALGRIND_SLOWER = 10                      # timeouts are multiplied by this under valgrind
 
-HOSTS = """127.0.0.1 localhost
+# IPv6 of the suite's own, only inside the namespace: a ULA prefix on lo and
+# a veth pair (both ends in the namespace) for a link-local address.
+SERVER6 = "fd00:68:73::5"                # server6: IPv6 only
+DUAL4, DUAL6 = "127.0.0.8", "fd00:68:73::8"  # dual: both families
+PUB6 = "fd00:68:73::1"                   # public address for address rules (a decoy)
+V6_ADDRS = (SERVER6, DUAL6, PUB6)
+LL_IF, LL_PEER = "hsv0", "hsv1"          # veth pair; LL is on LL_IF
+LL = "fe80::1"
+
+HOSTS = f"""127.0.0.1 localhost
 ::1 localhost ip6-localhost ip6-loopback
 127.0.0.5 server
 127.0.0.6 gateway
 127.0.0.1 auth.localhost
+{SERVER6} server6
+{DUAL4} dual
+{DUAL6} dual
 """
 RESOLV = "nameserver 127.0.0.53\noptions timeout:2 attempts:2\n"
 DNS_TABLE = {"dns-only.test": "127.0.0.7", "slow.test": "127.0.0.7"}
@@ -92,6 +138,9 @@ HTTP_LISTENERS = [("127.0.0.5", 9000), ("127.0.0.5", 9443), ("127.0.0.5", 9001),
                   ("127.0.0.6", 8080), ("127.0.0.7", 9000),
                   ("127.0.0.1", 80), ("::1", 80)]
 UDP_ECHO = ("127.0.0.5", 5353)
+HTTP6_LISTENERS = [(SERVER6, 9000), (DUAL4, 9000), (DUAL6, 9000), (PUB6, 80)]
+LL_LISTENER = (f"{LL}%{LL_IF}", 9000)
+UDP6_ECHO = (SERVER6, 5353)
 TLS_LISTENER = ("127.0.0.5", 9444)       # HTTPS, certificate for the public names
 TLS_NAMES = ("auth.localhost", "auth.example.test")
 
@@ -103,6 +152,11 @@ GW = "127.0.0.6:8080"
 DNSONLY = "127.0.0.7:9000"
 DECOY4 = "127.0.0.1:80"
 DECOY6 = "[::1]:80"
+S6 = f"[{SERVER6}]:9000"
+D4 = f"{DUAL4}:9000"
+D6 = f"[{DUAL6}]:9000"
+DECOYP6 = f"[{PUB6}]:80"
+SLL = f"[{LL}%{LL_IF}]:9000"
 
 HOOKS = {"getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
          "gethostbyname2_r", "getnameinfo", "gethostbyaddr", "gethostbyaddr_r",
@@ -111,7 +165,32 @@ HOOKS = {"getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
 SYN4 = ipaddress.ip_network("127.88.0.0/16")
 
 # set up by inside_main()
-CTX = {"log": None, "tmp": None, "cert": None}
+# no6/noll: why there is no IPv6 / no link-local address in the namespace (None: there is)
+CTX = {"log": None, "tmp": None, "cert": None, "no6": None, "noll": None}
+
+
+_INTERP = {}
+
+
+def dynamic_loader(path):
+    """the ELF interpreter (PT_INTERP) of a program, e.g. /lib64/ld-linux-x86-64.so.2"""
+    if path not in _INTERP:
+        import struct
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:4] != b"\x7fELF" or data[4] != 2:
+            raise RuntimeError(f"{path}: not a 64-bit ELF file")
+        end = "<" if data[5] == 1 else ">"
+        phoff, = struct.unpack_from(end + "Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from(end + "HH", data, 0x36)
+        for i in range(phnum):
+            ptype, _, offset, _, _, filesz = struct.unpack_from(end + "IIQQQQ", data, phoff + i * phentsize)
+            if ptype == 3:                     # PT_INTERP
+                _INTERP[path] = data[offset:offset + filesz].rstrip(b"\0").decode()
+                break
+        else:
+            raise RuntimeError(f"{path}: no PT_INTERP (statically linked?)")
+    return _INTERP[path]
 
 
 def is_syn(addr):
@@ -225,7 +304,13 @@ class Base(unittest.TestCase):
         return os.path.join(BIN, name)
 
     def run_prog(self, argv, config=None, hmap=None, log=None, strict=None, lib=True,
-                 preload=None, env=None, timeout=30):
+                 preload=None, env=None, timeout=30, valgrind=None, exec_children=False,
+                 close_stderr=False):
+        """run argv (with the library unless lib=False) and return a Run.
+        valgrind: run it under memcheck; by default only in the valgrind leg,
+        and there only the suite's own C clients with the library preloaded.
+        exec_children: the program execs others that need LD_PRELOAD too.
+        close_stderr: start the program with fd 2 closed."""
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmp,
              "LANG": "C", "TMPDIR": self.tmp}
         if "ASAN_OPTIONS" in os.environ:
@@ -233,6 +318,8 @@ class Base(unittest.TestCase):
         foreign = not argv[0].startswith(BIN + os.sep)
         if preload is None and lib:
             preload = [LIB]
+        if valgrind is None:
+            valgrind = VALGRIND and not foreign and bool(preload)
         if preload:
             e["LD_PRELOAD"] = " ".join(PREFIX + list(preload))
             if PREFIX and foreign:
@@ -248,6 +335,22 @@ class Base(unittest.TestCase):
             e["HOSTSHIM_STRICT"] = strict
         if env:
             e.update(env)
+        argv = list(argv)
+        if valgrind:
+            # LD_PRELOAD in valgrind's environment would load the libraries
+            # into its launcher processes too (Debian's valgrind is a shell
+            # script running valgrind.bin): the dynamic loader preloads them
+            # into the program alone
+            if "LD_PRELOAD" in e and not exec_children:
+                argv = [dynamic_loader(argv[0]), "--preload", e.pop("LD_PRELOAD")] + argv
+            # valgrind does not start without fd 2 (exit status 127): its
+            # reports go to stdout then
+            argv = VALGRIND_ARGV + (["--log-fd=1"] if close_stderr else []) + argv
+            timeout = timeout * VALGRIND_SLOWER
+        if close_stderr:
+            if "LD_PRELOAD" in e:                  # for the program, not the shell
+                argv = ["env", "LD_PRELOAD=" + e.pop("LD_PRELOAD")] + argv
+            argv = ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh"] + argv
         t0 = time.monotonic()
         try:
             p = subprocess.run(argv, env=e, stdin=subprocess.DEVNULL, capture_output=True,
@@ -1044,7 +1147,8 @@ class CheckMode(Base):
     """HOSTSHIM_CHECK=1: the launcher's --check, at the library level"""
 
     def check(self, **kw):
-        return self.run_prog(["/bin/true"], env={"HOSTSHIM_CHECK": "1"}, **kw)
+        # the valgrind leg checks the library's check mode too
+        return self.run_prog(["/bin/true"], env={"HOSTSHIM_CHECK": "1"}, valgrind=VALGRIND, **kw)
 
     def test_check_ok(self):
         path = self.rules("auth.localhost = server:9000", "*.api.localhost = gateway:8080")
@@ -1195,6 +1299,465 @@ class NonInterference(Base):
 
 
 # ---------------------------------------------------------------------------
+class ProcessLife(Base):
+    """fork, vfork, posix_spawn, exec, signal handlers, dlopen, threads at
+    start-up and a closed stderr; each with a C client (proclife, dl_resolve,
+    fd2, early_threads_lib)"""
+
+    def setUp(self):
+        super().setUp()
+        # *.lit.localhost has a literal target: its lookups never reach the
+        # resolver (glibc's NSS can deadlock in a child forked while another
+        # thread is inside it, with or without this library)
+        self.cfg = self.rules("auth.localhost = server:9000", "other.localhost = server:9001",
+                              "*.lit.localhost = 127.0.0.5:9000", "*.api.localhost = gateway:8080",
+                              "udp.localhost = server:5353", "slowalias.localhost = slow.test:9000",
+                              "bad.localhost = nosuch.invalid:80", "portonly.localhost:443 = server:9443")
+
+    def proclife(self, *args, **kw):
+        return self.run_prog([self.c("proclife"), *args], config=kw.pop("config", self.cfg), **kw)
+
+    @staticmethod
+    def body_of(r, prefix):
+        """listener and host of the line 'PREFIXconnect body=...'"""
+        for l in r.lines:
+            if l.startswith(prefix + "connect body="):
+                kv = parse_kv(l.split("body=", 1)[1])
+                return kv.get("listener"), kv.get("host")
+        return None
+
+    def test_fork_parent_and_child(self):
+        r = self.proclife("fork", "auth.localhost", "80", "other.localhost")
+        self.assertEqual(r.rc, 0, r.show())
+        for prefix, want in [("parent: ", (S9000, "auth.localhost")), ("parent-new: ", (S9001, "other.localhost")),
+                             ("parent-again: ", (S9000, "auth.localhost")),
+                             ("child-inherited: ", (S9000, "auth.localhost")),
+                             ("child-new: ", (S9001, "other.localhost"))]:
+            self.assertEqual(self.body_of(r, prefix), want, prefix + r.show())
+        self.assertIn("fork child exit=0", r.lines, r.show())
+
+    def test_fork_before_first_lookup(self):
+        r = self.proclife("fork-first", "auth.localhost", "80")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertEqual(self.body_of(r, "child: "), (S9000, "auth.localhost"), r.show())
+        self.assertEqual(self.body_of(r, "parent: "), (S9000, "auth.localhost"), r.show())
+
+    def test_fork_while_threads_look_up(self):
+        # children forked while 4 threads add synthetic addresses: the child
+        # reads the table it inherited, adds to it, and never hangs
+        r = self.proclife("fork-threads", "known.lit.localhost", "80", "f{}.lit.localhost", "40",
+                          "127.0.0.5:9000", timeout=60)
+        self.assertEqual(r.rc, 0, r.show())
+        kv = parse_kv(r.lines[-1] if r.lines else "")
+        self.assertEqual((kv.get("ok"), kv.get("bad"), kv.get("threads-bad")), ("40", "0", "0"), r.show())
+        self.note(f"threads: {kv.get('threads-ok')} lookups+connects")
+
+    def test_vfork_exec_child(self):
+        r = self.proclife("vfork", self.c("http_get"), "other.localhost", "443", exec_children=True)
+        self.assertIn("vfork child exit=0", r.lines, r.show())
+        self.assertReached(r, S9001, "other.localhost")
+
+    def test_posix_spawn_child(self):
+        r = self.proclife("spawn", self.c("gai"), "-c", "-p", "80", "-f", "inet", "-t", "stream", "auth.localhost",
+                          exec_children=True)
+        self.assertIn("spawn child exit=0", r.lines, r.show())
+        self.assertReached(r, S9000, "auth.localhost")
+        # a child of a child, by PATH
+        r = self.proclife("spawn", "proclife", "vfork", self.c("http_get"), "x.api.localhost", "80",
+                          env={"PATH": BIN + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")},
+                          exec_children=True)
+        self.assertIn("spawn child exit=0", r.lines, r.show())
+        self.assertReached(r, GW, "x.api.localhost")
+
+    def test_exec_child_has_its_own_synthetic_addresses(self):
+        # a synthetic address means something only in the process that looked
+        # the name up (and its forks): an exec'd child that connects to one it
+        # was handed reaches 127.88.x.y itself, where nothing listens
+        g = self.run_prog([self.c("gai"), "-f", "inet", "-t", "stream", "auth.localhost", "80"], config=self.cfg)
+        addr = parse_kv(g.lines[1])["addr"]
+        self.assertTrue(is_syn(addr), g.show())
+        r = self.proclife("spawn", self.c("http_get"), addr, "80", exec_children=True)
+        self.assertIn("errno=ECONNREFUSED", r.out, r.show())
+        self.assertIn("spawn child exit=3", r.lines, r.show())
+
+    def test_connect_and_sendto_in_signal_handler(self):
+        r = self.proclife("signal", "auth.localhost", "80", "udp.localhost", "5353")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertEqual(self.body_of(r, "handler: "), (S9000, "auth.localhost"), r.show())
+        self.assertIn("handler: udp reply=udp-listener=127.0.0.5:5353 got=from-handler", r.lines, r.show())
+
+    def test_signal_handler_interrupting_a_lookup(self):
+        # the handler runs while the main thread is inside the library,
+        # resolving a slow target; its connect must still be redirected
+        r = self.proclife("signal-during", "auth.localhost", "80", "slowalias.localhost", timeout=30)
+        self.assertIn("handler: in-lookup=1", r.lines, "the handler did not run during the lookup" + r.show())
+        self.assertEqual(self.body_of(r, "handler: "), (S9000, "auth.localhost"), r.show())
+        self.assertEqual(r.rc, 0, r.show())
+
+    def test_signal_storm_during_lookups(self):
+        # a SIGALRM every millisecond while the main thread looks up fresh
+        # names (targets from /etc/hosts); every handler connect is checked
+        r = self.proclife("signal-storm", "s.api.localhost", "80", "n{}.api.localhost", "1500",
+                          "127.0.0.6:8080", timeout=60)
+        kv = parse_kv(r.lines[-1] if r.lines else "")
+        self.note(f"{kv.get('signals')} signals")
+        self.assertEqual((kv.get("lookup-fail"), kv.get("bad")), ("0", "0"), r.show())
+        self.assertEqual(r.rc, 0, r.show())
+
+    def dl(self, mode, *extra):
+        return self.run_prog([self.c("dl_resolve"), mode, os.path.join(BIN, "resolver_lib.so"),
+                              "auth.localhost", "80", *extra], config=self.cfg)
+
+    def test_dlopen_library_that_resolves(self):
+        for mode, tags in [("main", ["main"]), ("reopen", ["main"] * 3), ("before", ["t0", "t1", "t2", "t3"]),
+                           ("after", ["main", "t0", "t1", "t2", "t3"]), ("each", ["t0", "t1", "t2", "t3"])]:
+            with self.subTest(mode=mode):
+                r = self.dl(mode)
+                self.assertEqual(r.rc, 0, r.show())
+                gets = sorted(l.split(" ", 1)[0] for l in r.lines if " get " in l)
+                self.assertEqual(gets, sorted(tags), r.show())
+                for l in r.lines:
+                    kv = parse_kv(l)
+                    self.assertTrue(is_syn(kv.get("addr", "")), r.show())
+                    if " get " in l:
+                        body = parse_kv(l.split("body=", 1)[-1])
+                        self.assertEqual((body.get("listener"), body.get("host")), (S9000, "auth.localhost"),
+                                         r.show())
+                    else:
+                        self.assertEqual(kv.get("back"), "auth.localhost", r.show())
+
+    def test_threads_started_in_a_constructor(self):
+        # threads resolve while the preloads are initialised, maybe before
+        # hostshim's constructor ran, and race to load the configuration
+        lib = os.path.join(BIN, "early_threads_lib.so")
+        for order in ([lib, LIB], [LIB, lib]):
+            for rnd in range(3):
+                with self.subTest(first=os.path.basename(order[0]), round=rnd):
+                    r = self.run_prog([self.c("gai"), "-t", "stream", "-c", "-p", "80", "other.localhost"],
+                                      preload=order, config=self.cfg, env={"EARLY_THREADS": "8"})
+                    early = [l for l in r.lines if l.startswith("early ")]
+                    self.assertEqual(len(early), 8, r.show())
+                    for l in early:
+                        self.assertIn(f"body=listener={S9000} host=auth.localhost", l, r.show())
+                    main = [l for l in r.lines if l.startswith("connect ")]
+                    self.assertEqual(len(main), 1, r.show())
+                    self.assertIn(f"body=listener={S9001} host=other.localhost", main[0], r.show())
+                    self.assertEqual(r.rc, 0, r.show())
+
+    # -- stderr closed or reused ------------------------------------------
+    def fd2(self, mode, **kw):
+        return self.run_prog([self.c("fd2"), mode, "auth.localhost", "80", "bad.localhost", "portonly.localhost"],
+                             config=self.cfg, **kw)
+
+    def assertFd2Run(self, r):
+        self.assertGreaterEqual(r.rc, 0, f"killed by signal {-r.rc if isinstance(r.rc, int) else r.rc}" + r.show())
+        self.assertEqual(r.rc, 0, r.show())
+        body = [l for l in r.lines if l.startswith("request ")]
+        self.assertTrue(body and f"body=listener={S9000} host=auth.localhost" in body[0], r.show())
+        self.assertIn(f"bad gai rc={socket.EAI_NONAME}", r.lines, r.show())
+        self.assertIn("portonly errno=EHOSTUNREACH", r.lines, r.show())
+
+    def test_fd2_kept(self):
+        r = self.fd2("keep")
+        self.assertFd2Run(r)
+        self.assertEqual(len(r.shim_lines()), 2, "want the two warnings" + r.show())
+
+    def test_fd2_onto_file_and_socketpair(self):
+        path = os.path.join(self.tmp, "stderr.txt")
+        self.assertFd2Run(self.fd2("file:" + path))
+        self.assertFd2Run(self.fd2("socket"))
+
+    def test_fd2_closed_by_the_program(self):
+        # the program closes fd 2; its next socket becomes fd 2: the library's
+        # warnings must neither kill it (SIGPIPE) nor go into that socket
+        r = self.fd2("closed")
+        self.assertFd2Run(r)
+        self.assertIn("request fd=2 ", r.out, r.show())
+        reqs = [i for i in CTX["log"].items() if i.get("listener") == S9000]
+        self.assertEqual([(i["method"], i["path"]) for i in reqs], [("GET", "/fd2")],
+                         "the request the program sent was changed (a warning written into its socket?)" + r.show())
+
+    def test_fd2_closed_at_start(self):
+        # started with fd 2 closed, and a bad config line: the load-time
+        # message has nowhere to go, the rules still apply
+        cfg = self.ini("[map]\nauth.localhost = server:9000\nbad.localhost = nosuch.invalid:80\n"
+                       "portonly.localhost:443 = server:9443\nx.localhost = server:70000\n", "closed.ini")
+        r = self.run_prog([self.c("fd2"), "keep", "auth.localhost", "80", "bad.localhost", "portonly.localhost"],
+                          config=cfg, close_stderr=True)
+        self.assertFd2Run(r)
+        reqs = [i for i in CTX["log"].items() if i.get("listener") == S9000]
+        self.assertEqual([(i["method"], i["path"]) for i in reqs], [("GET", "/fd2")],
+                         "the request the program sent was changed (a warning written into its socket?)" + r.show())
+        # strict mode still ends the process with status 2
+        r = self.run_prog([self.c("gai"), "auth.localhost", "80"], config=cfg, strict="1", close_stderr=True)
+        self.assertEqual(r.rc, 2, r.show())
+
+
+# ---------------------------------------------------------------------------
+PY_CONNECT_ARG = r"""
+import socket, sys
+name = sys.argv[1]
+s = socket.create_connection((name, 80), timeout=5)
+s.sendall(("GET /py6 HTTP/1.0\r\nHost: %s\r\n\r\n" % name).encode())
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print("family=%d" % s.family)
+print("body=" + data.split(b"\r\n\r\n", 1)[1].decode().strip())
+"""
+
+
+class IPv6(Base):
+    """IPv6 targets and addresses, with addresses of the suite's own in the
+    namespace (see HOSTS): server6 has only fd00:68:73::5, dual has
+    127.0.0.8 and fd00:68:73::8, fe80::1 sits on the veth LL_IF.  Where the
+    kernel can't (no IPv6, no veth), these tests skip and say why."""
+
+    RULES = ("v6.localhost = server6:9000", "dual.localhost = dual:9000",
+             "u6.localhost = server6:5353", "lit6only.localhost = [fd00:68:73::5]:9000")
+
+    def setUp(self):
+        super().setUp()
+        if CTX["no6"]:
+            self.skipTest(CTX["no6"])
+        self.cfg = self.rules(*self.RULES)
+
+    def need_linklocal(self):
+        if CTX["noll"]:
+            self.skipTest(CTX["noll"])
+
+    def test_ipv6_only_target_from_inet_socket(self):
+        # the answer is 127.88.x.y; connect swaps the AF_INET socket for an
+        # AF_INET6 one (dup3 onto the same descriptor) and reaches [fd00:68:73::5]
+        for name in ("v6.localhost", "lit6only.localhost"):
+            for opts in ([], ["-f", "inet"], ["-n"], ["-n", "-f", "inet"], ["-s", "-F", "addrconfig"]):
+                with self.subTest(name=name, opts=opts):
+                    r = self.get(name, 80, *opts, config=self.cfg)
+                    self.assertTrue(any(" addr=127.88." in l for l in r.lines), r.show())
+                    self.assertReached(r, S6, name)
+        r = self.run_prog([self.c("gai"), "-f", "inet", "-t", "stream", "-c", "-p", "80", "v6.localhost"],
+                          config=self.cfg)
+        self.assertReached(r, S6, "v6.localhost")
+        r = self.run_prog([self.c("ghbn"), "-c", "80", "gethostbyname", "v6.localhost"], config=self.cfg)
+        self.assertReached(r, S6, "v6.localhost")
+
+    def test_ipv6_only_target_from_inet6_socket(self):
+        for opts in (["-f", "inet6"], ["-f", "inet6", "-F", "v4mapped"], ["-n", "-f", "inet6"],
+                     ["-6", "-f", "inet"], ["-6", "-n"]):
+            with self.subTest(opts=opts):
+                r = self.get("v6.localhost", 80, *opts, config=self.cfg)
+                self.assertTrue(any(" addr=::ffff:127.88." in l for l in r.lines), r.show())
+                self.assertReached(r, S6, "v6.localhost")
+        r = self.run_prog([self.c("ghbn"), "-c", "80", "gethostbyname2-inet6", "v6.localhost"], config=self.cfg)
+        self.assertReached(r, S6, "v6.localhost")
+
+    def test_ipv6_only_target_python(self):
+        r = self.run_prog([sys.executable, "-c", PY_CONNECT_ARG, "v6.localhost"], config=self.cfg)
+        self.assertReached(r, S6, "v6.localhost")
+        # Python keeps the family it created the socket with: the swap is invisible to it
+        self.assertIn(f"family={int(socket.AF_INET)}", r.lines, r.show())
+        code = 'import urllib.request\nprint("body=" + urllib.request.urlopen("http://v6.localhost/u", timeout=5).read().decode().strip())'
+        self.assertReached(self.run_prog([sys.executable, "-c", code], config=self.cfg), S6, "v6.localhost")
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_ipv6_only_target_node(self):
+        for code, path in ((NODE_FETCH, "/f6"), (NODE_HTTP, "/h6")):
+            with self.subTest(client="fetch" if code is NODE_FETCH else "http"):
+                r = self.run_prog(["node", "-e", code, "http://v6.localhost" + path], config=self.cfg)
+                self.assertReached(r, S6, "v6.localhost")
+                req = [i for i in CTX["log"].items() if i.get("path") == path]
+                self.assertEqual([(i["listener"], i["host"]) for i in req], [(S6, "v6.localhost")], r.show())
+
+    def test_dual_stack_target(self):
+        # the synthetic answer is IPv4 (or v4-mapped), so the target's IPv4
+        # address is used from either socket family: it works where IPv6 is
+        # disabled, and a service listening on IPv4 only is reached
+        for opts, want in [([], D4), (["-f", "inet"], D4), (["-n"], D4), (["-f", "inet6"], D4),
+                           (["-f", "inet6", "-n"], D4), (["-6", "-f", "inet"], D4)]:
+            with self.subTest(opts=opts):
+                self.assertReached(self.get("dual.localhost", 80, *opts, config=self.cfg), want, "dual.localhost")
+        # the target's own name is not touched
+        for opts in ([], ["-f", "inet6"]):
+            with self.subTest(unmapped=opts):
+                argv = [self.c("http_get"), *opts, "dual", "9000"]
+                self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+
+    def test_unmapped_ipv6_names_identical(self):
+        for name in ("server6", "dual", PUB6, SERVER6):
+            for v in (["-t", "stream"], ["-f", "inet6", "-n", "-r"], ["-F", "addrconfig,canonname"],
+                      ["-f", "inet6", "-F", "v4mapped,all"]):
+                with self.subTest(name=name, variant=v):
+                    argv = [self.c("gai"), *v, name, "80"]
+                    self.assertSame(self.run_prog(argv, config=self.cfg), self.base(argv))
+        argv = [self.c("http_get"), "server6", "9000"]
+        self.assertReached(self.run_prog(argv, config=self.cfg), S6, "server6")
+
+    def test_address_rule_ipv6_public(self):
+        argv = [self.c("http_get"), PUB6, "80"]
+        self.assertReached(self.base(argv), DECOYP6)              # the trap is armed
+        for target, want in [("server:9000", S9000), ("server6:9000", S6), ("dual:9000", D6),
+                             ("[fd00:68:73::5]:9000", S6), ("127.0.0.8:9000", D4)]:
+            cfg = self.rules(f"[{PUB6}]:80 = {target}")
+            for opts in ([], ["-n"]):
+                with self.subTest(target=target, opts=opts):
+                    self.assertReached(self.get(PUB6, 80, *opts, config=cfg), want, PUB6)
+            with self.subTest(target=target, port=81):
+                argv = [self.c("http_get"), PUB6, "81"]          # another port: untouched
+                self.assertSame(self.run_prog(argv, config=cfg), self.base(argv))
+
+    def test_address_rule_loopback6_to_ipv6_targets(self):
+        for target, want in [("server6:9000", S6), ("dual:9000", D6)]:
+            cfg = self.rules(f"[::1]:80 = {target}")
+            with self.subTest(target=target):
+                self.assertReached(self.get("::1", 80, config=cfg), want, "::1")
+                self.assertReached(self.get("::1", 80, "-n", config=cfg), want)
+                self.assertReached(self.get("127.0.0.1", 80, config=cfg), DECOY4)
+
+    def test_address_rule_ipv4_to_ipv6_only_target(self):
+        # curl -4 style: an AF_INET connect to 127.0.0.1:80, the target has only IPv6
+        cfg = self.rules("127.0.0.1:80 = server6:9000")
+        for opts in ([], ["-n"]):
+            with self.subTest(opts=opts):
+                self.assertReached(self.get("127.0.0.1", 80, *opts, config=cfg), S6, "127.0.0.1")
+        # ::ffff:127.0.0.1 on an AF_INET6 socket is the same IPv4 address
+        self.assertReached(self.get("127.0.0.1", 80, "-6", config=cfg), S6)
+
+    @unittest.skipUnless(shutil.which("curl"), "curl not installed")
+    def test_curl_address_rules_to_ipv6_only_target(self):
+        if prefix_blocks(["curl", "--version"]):
+            self.skipTest(prefix_blocks(["curl", "--version"]))
+        cfg = self.rules("127.0.0.1:80 = server6:9000", "[::1]:80 = server6:9000")
+        for fam in ([], ["-4"], ["-6"]):
+            with self.subTest(family=fam):
+                r = self.run_prog(["curl", "-sS", "--noproxy", "*", "--max-time", "5", *fam,
+                                   "http://auth.localhost/c6"], config=cfg)
+                self.assertEqual(r.rc, 0, r.show())
+                kv = parse_kv(r.out)
+                self.assertEqual((kv.get("listener"), kv.get("host")), (S6, "auth.localhost"), r.show())
+
+    def test_link_local_target_with_scope(self):
+        self.need_linklocal()
+        index = socket.if_nametoindex(LL_IF)
+        cfg = self.rules(f"ll.localhost = [{LL}%{LL_IF}]:9000", f"lln.localhost = [{LL}%{index}]:9000")
+        for name in ("ll.localhost", "lln.localhost"):
+            for opts in ([], ["-n"], ["-f", "inet6"], ["-6", "-f", "inet", "-n"]):
+                with self.subTest(name=name, opts=opts):
+                    self.assertReached(self.get(name, 80, *opts, config=cfg), SLL, name)
+        # without the scope the kernel refuses a link-local destination
+        argv = [self.c("http_get"), LL, "9000"]
+        self.assertIn("errno=EINVAL", self.base(argv).out)
+
+    def test_address_rule_link_local_public(self):
+        # the public address matches whatever scope the program connects with
+        self.need_linklocal()
+        cfg = self.rules(f"[{LL}]:80 = server:9001")
+        for opts in ([], ["-n"]):
+            with self.subTest(opts=opts):
+                self.assertReached(self.get(f"{LL}%{LL_IF}", 80, *opts, config=cfg), S9001)
+
+    def test_udp_ipv6_only_target(self):
+        want = f"data=udp-listener=[{SERVER6}]:5353 got="
+        for mode in ("connect-send", "connect-write", "sendto", "sendmsg"):
+            for fam in ("inet6", "inet"):
+                with self.subTest(mode=mode, family=fam):
+                    msg = f"{mode}-{fam}"
+                    r = self.run_prog([self.c("udp"), "-f", fam, mode, "u6.localhost", "5353", msg], config=self.cfg)
+                    if fam == "inet" and mode in ("sendto", "sendmsg"):
+                        # an IPv4 socket can't be swapped under a send: EHOSTUNREACH,
+                        # and a warning that says why
+                        self.assertEqual(r.rc, 3, r.show())
+                        self.assertIn("send errno=EHOSTUNREACH", r.out, r.show())
+                        self.assertTrue([l for l in r.shim_lines() if "u6.localhost" in l],
+                                        "EHOSTUNREACH without a warn line naming the rule" + r.show())
+                    else:
+                        self.assertEqual(r.rc, 0, r.show())
+                        self.assertIn(want + msg, r.out, r.show())
+
+    def test_swapped_socket_keeps_options(self):
+        # what a program set on its AF_INET socket before connect must hold
+        # on the AF_INET6 socket put in its place
+        for opts in ([], ["-n", "-e"]):
+            with self.subTest(opts=opts):
+                r = self.run_prog([self.c("sockopt"), *opts, "v6.localhost", "80"], config=self.cfg)
+                self.assertIn("family before=inet after=inet6", r.lines, r.show())
+                self.assertReached(r, S6, "v6.localhost")
+                lost = [l for l in r.lines if l.startswith(("opt ", "flag "))
+                        and l.split(" before=")[1].split(" after=")[0] != l.split(" after=")[1]]
+                self.assertEqual(lost, [], "options lost in the swap" + r.show())
+        # the same client to an IPv4 target: nothing changes (the control)
+        r = self.run_prog([self.c("sockopt"), "127.0.0.5", "9000"], config=self.cfg)
+        self.assertIn("family before=inet after=inet", r.lines, r.show())
+
+    def test_swapped_socket_keeps_bound_port(self):
+        r = self.run_prog([self.c("sockopt"), "-b", "v6.localhost", "80"], config=self.cfg)
+        self.assertReached(r, S6, "v6.localhost")
+        bound = [parse_kv(l) for l in r.lines if l.startswith("bound ")]
+        self.assertTrue(bound, r.show())
+        self.assertEqual(bound[0]["before"], bound[0]["after"],
+                         "the port the program bound before connect was dropped in the swap" + r.show())
+
+    def test_without_kernel_ipv6(self):
+        # noipv6_lib makes socket(AF_INET6) fail as on a kernel booted with
+        # ipv6.disable=1; hostshim's own socket() call in the swap meets it too
+        lib = os.path.join(BIN, "noipv6_lib.so")
+        pre = [lib, LIB]
+        r = self.get("v6.localhost", 80, preload=pre, config=self.cfg)
+        self.assertEqual(r.rc, 3, r.show())
+        self.assertIn("errno=EAFNOSUPPORT", r.out, r.show())
+        r = self.get("v6.localhost", 80, "-n", preload=pre, config=self.cfg)
+        self.assertIn("nonblock connect=EAFNOSUPPORT", r.out, r.show())
+        # the program's socket is left as it was, still an IPv4 socket
+        r = self.run_prog([self.c("sockopt"), "v6.localhost", "80"], preload=pre, config=self.cfg)
+        self.assertIn("family before=inet after=inet", r.lines, r.show())
+        self.assertIn("connect errno=EAFNOSUPPORT", r.lines, r.show())
+        # a dual-stack target is still reached over IPv4
+        self.assertReached(self.get("dual.localhost", 80, preload=pre, config=self.cfg), D4)
+
+    @unittest.skipUnless(shutil.which("unshare"), "unshare not installed")
+    def test_ipv6_disabled_by_sysctl(self):
+        # many containers run with net.ipv6.conf.all.disable_ipv6=1: IPv6
+        # sockets exist but no IPv6 address does.  In a namespace of its own
+        # (no listeners: an IPv4 connect is refused, an IPv6 one can't start)
+        script = ("ip link set lo up && for f in all default lo; do "
+                  "echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done && "
+                  'exec env LD_PRELOAD="$HS_PRELOAD" "$@"')
+        env = {"HOSTSHIM_CONFIG": self.cfg, "HS_PRELOAD": " ".join(PREFIX + [LIB])}
+        # a dual-stack target goes over IPv4 (refused: nothing listens here);
+        # an IPv6-only one can't
+        for opts, want in [([], "ECONNREFUSED"), (["-f", "inet6"], "ECONNREFUSED"),
+                           (["-6", "-f", "inet"], "ECONNREFUSED")]:
+            with self.subTest(opts=opts):
+                r = self.run_prog(["unshare", "--net", "/bin/sh", "-c", script, "sh", self.c("http_get"), *opts,
+                                   "dual.localhost", "80"], lib=False, env=env)
+                self.assertIn(f"errno={want}", r.out, r.show())
+        r = self.run_prog(["unshare", "--net", "/bin/sh", "-c", script, "sh", self.c("http_get"),
+                           "v6.localhost", "80"], lib=False, env=env)
+        self.assertIn("errno=EADDRNOTAVAIL", r.out, r.show())
+
+    def test_info_lines_ipv6(self):
+        r = self.get("v6.localhost", 80, "-k", "2", config=self.cfg, log="info")
+        self.assertReached(r, S6)
+        self.assertEqual(r.shim_lines(), [f"hostshim: v6.localhost:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
+        cfg = self.rules(f"[{PUB6}]:80 = server6:9000")
+        r = self.get(PUB6, 80, config=cfg, log="info")
+        # an IPv6 address with a port is written in brackets, as in the rule
+        self.assertEqual(r.shim_lines(), [f"hostshim: [{PUB6}]:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
+
+    def test_check_mode_ipv6_targets(self):
+        path = self.rules("v6.localhost = server6:9000", "dual.localhost = dual:9000",
+                          f"[{PUB6}]:80 = [{SERVER6}]:9000")
+        r = self.run_prog(["/bin/true"], env={"HOSTSHIM_CHECK": "1"}, config=path, valgrind=VALGRIND)
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertIn(f"v6.localhost -> server6:9000 ({path}:2) server6 = {SERVER6}", r.lines, r.show())
+        self.assertIn(f"dual.localhost -> dual:9000 ({path}:3) dual = {DUAL4}, {DUAL6}", r.lines, r.show())
+        self.assertIn(f"[{PUB6}]:80 -> [{SERVER6}]:9000 ({path}:4) {SERVER6} = {SERVER6}", r.lines, r.show())
+        self.assertEqual(r.lines[-1], "3 rules, 0 errors", r.show())
+
+
+# ---------------------------------------------------------------------------
 class Valgrind(Base):
     """8. memcheck: no errors, no definite leaks"""
 
@@ -1203,11 +1766,9 @@ class Valgrind(Base):
     def test_valgrind_getaddrinfo_loop(self):
         cfg = self.rules("auth.localhost = server:9000", "*.api.localhost = gateway:8080",
                          "dnsalias.localhost = dns-only.test:9000", "auth.localhost:443 = server:9443")
-        argv = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
-                "--errors-for-leak-kinds=definite", self.c("gai_loop"), "200",
-                "auth.localhost", "x.api.localhost", "server", "localhost", "dnsalias.localhost",
-                "a.b.api.localhost", "dns-only.test", "gateway"]
-        r = self.run_prog(argv, config=cfg, timeout=110)
+        argv = [self.c("gai_loop"), "200", "auth.localhost", "x.api.localhost", "server", "localhost",
+                "dnsalias.localhost", "a.b.api.localhost", "dns-only.test", "gateway"]
+        r = self.run_prog(argv, config=cfg, valgrind=True, timeout=11)     # x VALGRIND_SLOWER
         self.note(f"valgrind run {r.secs:.1f}s")
         self.assertEqual(r.rc, 0, r.show())
         self.assertIn("rounds=200 ok=200 fail=0", r.out, r.show())
@@ -1235,7 +1796,7 @@ class LibraryShape(Base):
 
 
 CLASSES = [RuleForms, EntryPoints, RealClients, Precision, Failures, ConfigErrors, CheckMode,
-           NonInterference, Valgrind, LibraryShape]
+           NonInterference, ProcessLife, IPv6, Valgrind, LibraryShape]
 
 
 # ---------------------------------------------------------------------------
@@ -1362,6 +1923,14 @@ def check_namespace():
             got = str(e)
         if got != want:
             problems.append(f"{name} resolves to {got}, want {want}")
+    if not CTX["no6"]:
+        for name, want in [("server6", {SERVER6}), ("dual", {DUAL4, DUAL6})]:
+            try:
+                got = {ai[4][0] for ai in socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)}
+            except OSError as e:
+                got = str(e)
+            if got != want:
+                problems.append(f"{name} resolves to {got}, want {want}")
     return problems
 
 
@@ -1395,6 +1964,11 @@ def inside_main(args):
         CTX["tmp"] = tmp
         CTX["log"] = log = hs_servers.RequestLog()
         try:
+            if VALGRIND and PREFIX:
+                raise RuntimeError("HOSTSHIM_TEST_VALGRIND does not combine with HOSTSHIM_TEST_PRELOAD_PREFIX "
+                                   "(valgrind and the sanitizer runtimes both replace malloc)")
+            if VALGRIND and shutil.which("valgrind") is None:
+                raise RuntimeError("HOSTSHIM_TEST_VALGRIND is set but valgrind is not installed")
             ensure_clients()
             dns = hs_dns.DnsResponder("127.0.0.53", 53, DNS_TABLE, DNS_DELAYS)
             dns.start()
@@ -1402,6 +1976,20 @@ def inside_main(args):
             for addr, port in HTTP_LISTENERS:
                 started.append(hs_servers.HttpListener(addr, port, log).start())
             started.append(hs_servers.UdpEcho(*UDP_ECHO, log).start())
+            CTX["no6"] = os.environ.get("HOSTSHIM_IT_NO_IPV6")
+            CTX["noll"] = os.environ.get("HOSTSHIM_IT_NO_LINKLOCAL")
+            if not CTX["no6"]:
+                try:
+                    for addr, port in HTTP6_LISTENERS:
+                        started.append(hs_servers.HttpListener(addr, port, log).start())
+                    started.append(hs_servers.UdpEcho(*UDP6_ECHO, log).start())
+                except OSError as e:
+                    CTX["no6"] = CTX["noll"] = f"no IPv6 listener in the namespace: {e}"
+            if not CTX["noll"]:
+                try:
+                    started.append(hs_servers.HttpListener(*LL_LISTENER, log).start())
+                except OSError as e:
+                    CTX["noll"] = f"no link-local listener in the namespace: {e}"
             cert = make_cert(tmp)
             if cert:
                 CTX["cert"] = cert
@@ -1413,7 +2001,8 @@ def inside_main(args):
         except Exception as e:                     # set-up failed: one failure, say why
             setup_failed = str(e)
         else:
-            print(f"library: {LIB}" + (f"  (preload prefix: {' '.join(PREFIX)})" if PREFIX else ""))
+            print(f"library: {LIB}" + (f"  (preload prefix: {' '.join(PREFIX)})" if PREFIX else "")
+                  + ("  (C clients under valgrind memcheck)" if VALGRIND else ""))
             sys.stdout.flush()
             suite.run(res)
     except KeyboardInterrupt as e:
@@ -1447,6 +2036,35 @@ def run_quiet(cmd):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
 
 
+def setup_ipv6(ns):
+    """IPv6 addresses of the suite's own in the namespace: (why there is no
+    IPv6, why there is no link-local address), None where it worked"""
+    # An IPv4 address other than 127.0.0.1 as well: glibc's AI_ADDRCONFIG
+    # ignores 127.0.0.1 and ::1 only, and with IPv6 addresses alone it
+    # would narrow AF_UNSPEC lookups to IPv6 (a dual-stack container has both).
+    p = run_quiet(["ip", "-n", ns, "addr", "add", DUAL4 + "/32", "dev", "lo"])
+    if p.returncode != 0:
+        raise RuntimeError(f"ip addr add {DUAL4}/32 dev lo: {p.stderr.strip()}")
+    if not os.path.exists("/proc/net/if_inet6"):
+        why = "the kernel has no IPv6 (/proc/net/if_inet6 missing)"
+        return why, why
+    for a in V6_ADDRS:
+        # nodad: usable at once, not "tentative" for a second or two
+        p = run_quiet(["ip", "-n", ns, "-6", "addr", "add", a + "/128", "dev", "lo", "nodad"])
+        if p.returncode != 0:
+            why = f"ip -6 addr add {a}/128 dev lo failed: {p.stderr.strip()}"
+            return why, why
+    # lo has no link-local address and this kernel may lack the dummy
+    # driver: a veth pair with both ends inside the namespace
+    for cmd in (["link", "add", LL_IF, "type", "veth", "peer", "name", LL_PEER],
+                ["-6", "addr", "add", LL + "/64", "dev", LL_IF, "nodad"],
+                ["link", "set", LL_IF, "up"], ["link", "set", LL_PEER, "up"]):
+        p = run_quiet(["ip", "-n", ns, *cmd])
+        if p.returncode != 0:
+            return None, f"ip {' '.join(cmd)} failed: {p.stderr.strip()}"
+    return None, None
+
+
 def outer_main(args, argv):
     if os.geteuid() != 0 or shutil.which("ip") is None:
         n = build_suite(args.names, args.k).countTestCases()
@@ -1476,9 +2094,17 @@ def outer_main(args, argv):
             p = run_quiet(cmd)
             if p.returncode != 0:
                 raise RuntimeError(" ".join(cmd) + ": " + p.stderr.strip())
+        env = dict(os.environ)
+        env.pop("HOSTSHIM_IT_NO_IPV6", None)
+        env.pop("HOSTSHIM_IT_NO_LINKLOCAL", None)
+        no6, noll = setup_ipv6(ns)
+        if no6:
+            env["HOSTSHIM_IT_NO_IPV6"] = no6
+        if noll:
+            env["HOSTSHIM_IT_NO_LINKLOCAL"] = noll
         sys.stdout.flush()
         child = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-                                  "--inside", *argv], cwd=REPO)
+                                  "--inside", *argv], cwd=REPO, env=env)
         rc = child.wait()
         if rc == 130:
             pass                                   # the inner run printed the summary

@@ -17,6 +17,16 @@ def label(addr, port):
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
+def sockaddr(addr, port):
+    """a bind() address; "fe80::1%veth0" (a link-local address with its
+    interface) becomes the 4-tuple with the interface's index"""
+    if "%" in addr:
+        host, _, scope = addr.partition("%")
+        index = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+        return (host, port, 0, index)
+    return (addr, port)
+
+
 class RequestLog:
     def __init__(self):
         self._lock = threading.Lock()
@@ -105,7 +115,7 @@ def tls_context(certfile, keyfile):
 class HttpListener:
     def __init__(self, addr, port, log, ssl_ctx=None):
         cls = _TCPServer6 if ":" in addr else _TCPServer
-        self.server = cls((addr, port), _Handler)
+        self.server = cls(sockaddr(addr, port), _Handler)
         self.server.ssl_ctx = ssl_ctx
         self.server.label = label(addr, port)
         self.server.log = log
@@ -128,7 +138,7 @@ class UdpEcho:
     def __init__(self, addr, port, log):
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_DGRAM)
-        self.sock.bind((addr, port))
+        self.sock.bind(sockaddr(addr, port))
         self.sock.settimeout(0.1)
         self.label = label(addr, port)
         self.log = log
