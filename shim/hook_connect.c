@@ -269,10 +269,12 @@ static __attribute__((noinline)) int connect_slow(int fd,
 }
 
 /* The common case, decided with a few loads: an IPv4 destination outside
- * the synthetic range, in a process without address rules. */
+ * the synthetic range, in a process without address rules. (With them,
+ * rules_match_addr turns most destinations away with one bit test.) */
 static inline bool plainly_unmapped(const struct sockaddr *sa)
 {
-	return atomic_load_explicit(&shim_connect_fast, memory_order_relaxed) &&
+	return atomic_load_explicit(&shim_connect_filter,
+				    memory_order_relaxed) == CONNECT_SYNTH_ONLY &&
 	       sa && sa->sa_family == AF_INET &&
 	       (((const struct sockaddr_in *)sa)->sin_addr.s_addr &
 		htonl(SYNTH_MASK)) != htonl(SYNTH_NET);

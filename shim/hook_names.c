@@ -22,7 +22,7 @@
 static bool mapped(const char *node, char name[NAME_MAX_LEN + 1],
 		   struct match *m)
 {
-	return node && rules_have_names() && name_canonical(node, name) &&
+	return node && rules_may_match(node) && name_canonical(node, name) &&
 	       rules_match_name(name, m);
 }
 
@@ -58,7 +58,6 @@ static int synth_answer(unsigned index, const char *service,
 {
 	const char *name = slot_at(index)->name;
 	struct addrinfo h = {0};
-	struct sockaddr_storage ss;
 	char text[INET6_ADDRSTRLEN];
 	if (hints) {
 		h.ai_flags = hints->ai_flags;
@@ -69,13 +68,7 @@ static int synth_answer(unsigned index, const char *service,
 	/* AI_ADDRCONFIG would hide a loopback-range answer in a namespace
 	 * with no other address; connect takes it elsewhere anyway. */
 	h.ai_flags = (h.ai_flags & ~AI_ADDRCONFIG) | AI_NUMERICHOST;
-	synth_address(index, h.ai_family, &ss);
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text,
-			  sizeof text);
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-			  text, sizeof text);
+	synth_text(index, h.ai_family, text);
 	int rc = real.getaddrinfo(text, service, &h, res);
 	if (rc == 0 && (h.ai_flags & AI_CANONNAME))
 		set_canonname(*res, name);

@@ -19,7 +19,7 @@
 #define MESSAGES_SHOWN 100
 
 _Atomic int shim_state;
-_Atomic bool shim_connect_fast;
+_Atomic int shim_connect_filter;
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 static bool env_true(const char *name)
@@ -130,7 +130,9 @@ static void load(void)
 	if (!rules_build(cfg.rules, cfg.nrules))
 		log_msg(LOG_ERROR, "out of memory building the rule tables; "
 				   "some rules are missing");
-	atomic_store_explicit(&shim_connect_fast, !rules_have_addrs(),
+	atomic_store_explicit(&shim_connect_filter,
+			      rules_have_addrs() ? CONNECT_ALL
+						 : CONNECT_SYNTH_ONLY,
 			      memory_order_release);
 	for (size_t i = 0; i < cfg.nmessages; i++)
 		free(cfg.messages[i].text);

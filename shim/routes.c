@@ -49,7 +49,7 @@ bool endpoint_sockaddr(const struct endpoint *e, int family, uint16_t port,
 		       bool prefer4, struct sockaddr_storage *out,
 		       socklen_t *len)
 {
-	memset(out, 0, sizeof *out);
+	memset(out, 0, sizeof(struct sockaddr_in6)); /* not all 128 bytes */
 	if (family == AF_INET) {
 		struct sockaddr_in *in4 = (void *)out;
 		if (!e->has4)
@@ -129,22 +129,33 @@ static bool same_targets(const struct view *a, const struct view *b)
 	return true;
 }
 
-static void publish(struct slot *s, struct view *fresh)
+/* Publishes `fresh` (on the stack or the heap) unless the slot already has
+ * a view with the same targets. Returns false when out of memory. */
+static bool publish(struct slot *s, struct view *fresh, size_t size,
+		    bool on_heap)
 {
 	struct view *old = atomic_load_explicit(&s->view, memory_order_acquire);
 	if (old && same_targets(old, fresh)) {
-		free(fresh); /* keep the old one, and what it has logged */
-		return;
+		if (on_heap) /* keep the old one, and what it has logged */
+			free(fresh);
+		return true;
+	}
+	if (!on_heap) {
+		struct view *copy = malloc(size);
+		if (!copy)
+			return false;
+		fresh = memcpy(copy, fresh, size);
 	}
 	old = atomic_exchange_explicit(&s->view, fresh, memory_order_acq_rel);
 	if (!old)
-		return;
+		return true;
 	old->retired = atomic_load_explicit(&retired_views, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(&retired_views,
 						      &old->retired, old,
 						      memory_order_release,
 						      memory_order_relaxed))
 		;
+	return true;
 }
 
 static void warn_failures(const struct slot *s, const struct view *v)
@@ -160,35 +171,64 @@ static void warn_failures(const struct slot *s, const struct view *v)
 				gai_strerror(v->routes[i].status));
 }
 
-/* Resolves the targets of the slot's name and publishes them. Returns 0,
- * ROUTE_NONE when a known port has no rule, or the EAI_* code of the
- * target that the port (or, port unknown, the name) depends on. */
+/* What a lookup answers: 0, ROUTE_NONE when a known port has no rule, or
+ * the EAI_* code of the target the port (port unknown: the name) needs. */
+static int lookup_status(const struct view *v, int port)
+{
+	const struct route *primary = port ? routes_pick(v, (uint16_t)port)
+					   : &v->routes[v->nroutes - 1];
+	return primary ? primary->status : ROUTE_NONE;
+}
+
+#define ROUTES_ON_STACK 8
+
+/* Resolves the targets of the slot's name and publishes them; returns what
+ * the lookup answers (lookup_status). A view of literal targets only is
+ * built once: nothing in it can move. Small views are built on the stack
+ * and copied to the heap only when the targets moved. */
 int routes_refresh(unsigned index, const struct match *m, int port)
 {
 	struct slot *s = (struct slot *)slot_at(index);
+	struct view *old = atomic_load_explicit(&s->view, memory_order_acquire);
+	if (old && old->fixed)
+		return lookup_status(old, port);
+
 	size_t n = rules_routes(m, NULL, 0);
-	struct view *v = calloc(1, sizeof *v + n * sizeof v->routes[0]);
-	const struct rule **rules = calloc(n ? n : 1, sizeof *rules);
-	if (!v || !rules) {
+	size_t size = sizeof(struct view) + n * sizeof(struct route);
+	union {
+		struct view v;
+		unsigned char bytes[sizeof(struct view) +
+				    ROUTES_ON_STACK * sizeof(struct route)];
+	} local;
+	const struct rule *rules_local[ROUTES_ON_STACK], **rules = rules_local;
+	bool on_heap = n > ROUTES_ON_STACK;
+	struct view *v = on_heap ? malloc(size) : &local.v;
+	if (on_heap && !(rules = malloc(n * sizeof *rules))) {
 		free(v);
-		free(rules);
 		return EAI_MEMORY;
 	}
+	if (!v)
+		return EAI_MEMORY;
+	memset(v, 0, size);
 	rules_routes(m, rules, n);
-	for (size_t i = 0; i < n; i++)
-		v->routes[i].rule = rules[i];
-	free(rules);
 	v->nroutes = n;
+	v->fixed = true;
+	for (size_t i = 0; i < n; i++) {
+		v->routes[i].rule = rules[i];
+		v->fixed &= rules[i]->target_literal;
+	}
+	if (on_heap)
+		free(rules);
 	resolve_routes(v);
 	/* Only port-specific rules: other ports go where the name really is. */
-	if (n && v->routes[n - 1].rule->port)
+	if (v->routes[n - 1].rule->port) {
 		v->has_direct = endpoint_resolve(s->name, &v->direct) == 0;
-
-	const struct route *primary = port ? routes_pick(v, (uint16_t)port)
-					   : &v->routes[n - 1];
-	int status = primary ? primary->status : ROUTE_NONE;
+		v->fixed = false;
+	}
+	int status = lookup_status(v, port);
 	warn_failures(s, v);
-	publish(s, v);
+	if (!publish(s, v, size, on_heap))
+		return EAI_MEMORY;
 	return status;
 }
 

@@ -26,6 +26,22 @@ struct pattern {
 static struct pattern *names, *wildcards, *addrs;
 static bool addr_any_port;
 static uint8_t addr_ports[65536 / 8]; /* ports that some address rule names */
+static uint8_t last_labels[256 / 8];  /* hashes of the rules' last labels */
+
+/* A hash of a name's last label ("localhost" of "auth.localhost."), case
+ * folded: most names a program looks up share none with any rule, and are
+ * let through on this alone. */
+static unsigned last_label_hash(const char *name, size_t len)
+{
+	if (len && name[len - 1] == '.')
+		len--;
+	unsigned h = 0;
+	while (len && name[len - 1] != '.') {
+		unsigned char c = (unsigned char)name[--len];
+		h = h * 31 + (c >= 'A' && c <= 'Z' ? c + 32u : c);
+	}
+	return h & 255;
+}
 
 bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1])
 {
@@ -146,18 +162,30 @@ bool rules_build(struct rule **rules, size_t n)
 			addr_ports[r->port / 8] |= (uint8_t)(1u << (r->port % 8));
 		else if (r->kind == PUBLIC_ADDR)
 			addr_any_port = true;
+		else {
+			unsigned h = last_label_hash(r->name, strlen(r->name));
+			last_labels[h / 8] |= (uint8_t)(1u << (h % 8));
+		}
 	}
 	return ok;
 }
 
-bool rules_have_names(void)
+/* False when no rule can match `node`: the cheap test before any other. */
+bool rules_may_match(const char *node)
 {
-	return names || wildcards;
+	unsigned h = last_label_hash(node, strlen(node));
+	return last_labels[h / 8] & (1u << (h % 8));
 }
 
 bool rules_have_addrs(void)
 {
 	return addrs != NULL;
+}
+
+/* Whether some address rule may apply to this port. */
+bool rules_addr_port(uint16_t port)
+{
+	return addr_any_port || (addr_ports[port / 8] & (1u << (port % 8)));
 }
 
 const struct rule *pattern_rule_for(const struct pattern *p, uint16_t port)
@@ -175,8 +203,8 @@ bool rules_match_name(const char *name, struct match *m)
 	HASH_FIND_STR(names, name, p);
 	if (p)
 		m->by_precedence[m->n++] = p;
-	if (!wildcards)
-		return m->n > 0;
+	if (!wildcards || (p && p->any))
+		return m->n > 0; /* an exact any-port rule hides every wildcard */
 	for (const char *dot = strchr(name, '.'); dot && m->n < MATCH_MAX;
 	     dot = strchr(dot + 1, '.')) {
 		HASH_FIND_STR(wildcards, dot + 1, p);
@@ -210,9 +238,7 @@ const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port)
 {
 	unsigned char key[17];
 	struct pattern *p;
-	if (!addrs)
-		return NULL;
-	if (!addr_any_port && !(addr_ports[port / 8] & (1u << (port % 8))))
+	if (!addrs || !rules_addr_port(port))
 		return NULL;
 	if (!addr_key(sa, key))
 		return NULL;

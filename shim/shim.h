@@ -142,8 +142,9 @@ struct match {
 	size_t n;
 };
 bool rules_build(struct rule **rules, size_t n);
-bool rules_have_names(void);
+bool rules_may_match(const char *node);
 bool rules_have_addrs(void);
+bool rules_addr_port(uint16_t port);
 bool rules_match_name(const char *name, struct match *m);
 const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port);
 size_t rules_routes(const struct match *m, const struct rule **out,
@@ -165,6 +166,7 @@ unsigned slot_for_name(const char *name); /* 0 when the table is full */
 const struct slot *slot_at(unsigned index);
 unsigned synth_index(const struct sockaddr *sa, socklen_t len);
 void synth_address(unsigned index, int family, struct sockaddr_storage *out);
+void synth_text(unsigned index, int family, char out[INET6_ADDRSTRLEN]);
 
 /* ---- routes.c: from a slot and a port to a target ------------------- */
 
@@ -176,6 +178,7 @@ struct route {
 };
 struct view {
 	struct view *retired; /* views replaced so far, kept reachable */
+	bool fixed;	      /* literal targets only: never refreshed */
 	size_t nroutes;
 	bool has_direct;	  /* the name's own address, for ports no rule has */
 	struct endpoint direct;
@@ -199,8 +202,10 @@ extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
 enum { SHIM_NEW = 0, SHIM_READY = -1 }; /* else: the loading process's pid */
 extern _Atomic int shim_state;
-/* Loaded, and no address rules: connect need only look for 127.88/16. */
-extern _Atomic bool shim_connect_fast;
+/* What connect must look at, known once loaded (0 before: everything). */
+enum { CONNECT_SYNTH_ONLY = 1, /* no address rules: only 127.88/16 */
+       CONNECT_ALL };
+extern _Atomic int shim_connect_filter;
 bool shim_load(void);
 /* True when rules may apply: loads the configuration on first use. False
  * while this thread is loading it. Once loaded, always true: a signal
