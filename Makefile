@@ -3,13 +3,16 @@
 #
 # The library links inih statically and nothing else, so a container only
 # needs libc. No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
+# -fno-strict-aliasing: the socket API reads one sockaddr type through
+# another, and inlined code must see those stores.
 
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
-SHIM_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE $(WARN)
+SHIM_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing \
+                -U_FORTIFY_SOURCE $(WARN)
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 # inih's archive, not its shared library: the only run-time need is libc.
@@ -25,7 +28,7 @@ ASAN_LIB := $(shell $(CC) -print-file-name=libasan.so)
 
 all: build/libhostshim.so build/hostshim $(CLIENTS) $(CLIENT_LIBS)
 
-build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
+build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map Makefile
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH)
 
@@ -52,7 +55,8 @@ build/tests/%_lib.so: tests/clients/%_lib.c
 UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c
 build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
+	$(CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing \
+	  -fsanitize=address,undefined \
 	  -Ishim -o $@ tests/unit/unit.c $(UNIT_SRCS) $(INIH)
 
 test: all build/tests/unit

@@ -9,7 +9,7 @@
 
 MUSL_CC      ?= musl-gcc
 MUSL_SRCS    := $(wildcard shim/*.c)
-MUSL_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE \
+MUSL_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -U_FORTIFY_SOURCE \
                 -O2 -g -Wall -Wextra -Werror
 MUSL_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro

@@ -244,9 +244,36 @@ static int swap_to_ipv6(int fd)
 }
 
 /* Out of line, so the common case in connect() costs no stack frame. */
-static __attribute__((noinline)) int connect_slow(int fd,
-						  const struct sockaddr *sa,
-						  socklen_t len)
+/* Decides the two common IPv4 cases before any other work: *to4 set, the
+ * usual redirect (a mapped name whose target has an IPv4 address and a
+ * port: its sockaddr was made in the lookup); true with *to4 NULL, an
+ * address no rule can take. False: rewrite() decides. */
+static bool ipv4_shortcut(const struct sockaddr *sa, socklen_t len,
+			  const struct sockaddr_in **to4)
+{
+	*to4 = NULL;
+	if (!sa || sa->sa_family != AF_INET || len < sizeof(struct sockaddr_in) ||
+	    !atomic_load_explicit(&shim_connect_filter, memory_order_relaxed))
+		return false;
+	uint16_t port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	unsigned index = synth_index(sa, len);
+	if (!index)
+		return !rules_addr_port(port);
+	const struct slot *s = slot_at(index);
+	const struct view *v =
+		s ? atomic_load_explicit(&((struct slot *)s)->view,
+					 memory_order_acquire)
+		  : NULL;
+	const struct route *r = v ? routes_pick(v, port) : NULL;
+	if (!r || !r->ready4 || log_level >= LOG_INFO)
+		return false;
+	*to4 = &r->to4;
+	return true;
+}
+
+static __attribute__((noinline)) int connect_rewritten(int fd,
+						       const struct sockaddr *sa,
+						       socklen_t len)
 {
 	struct redirect r;
 	if (!rewrite(sa, len, true, &r))
@@ -280,6 +307,19 @@ static inline bool plainly_unmapped(const struct sockaddr *sa)
 		htonl(SYNTH_MASK)) != htonl(SYNTH_NET);
 }
 
+/* Out of line, so the common case in connect() costs no stack frame. */
+static __attribute__((noinline)) int connect_slow(int fd,
+						  const struct sockaddr *sa,
+						  socklen_t len)
+{
+	const struct sockaddr_in *to4;
+	if (!ipv4_shortcut(sa, len, &to4))
+		return connect_rewritten(fd, sa, len);
+	if (to4)
+		return real.connect(fd, (const struct sockaddr *)to4, sizeof *to4);
+	return real.connect(fd, sa, len);
+}
+
 SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	if (plainly_unmapped(sa))
@@ -291,6 +331,11 @@ static __attribute__((noinline)) ssize_t
 sendto_slow(int fd, const void *buf, size_t n, int flags,
 	    const struct sockaddr *sa, socklen_t len)
 {
+	const struct sockaddr_in *to4;
+	if (ipv4_shortcut(sa, len, &to4))
+		return to4 ? real.sendto(fd, buf, n, flags,
+					 (const struct sockaddr *)to4, sizeof *to4)
+			   : real.sendto(fd, buf, n, flags, sa, len);
 	struct redirect r;
 	if (!rewrite(sa, len, false, &r))
 		return real.sendto(fd, buf, n, flags, sa, len);

@@ -87,15 +87,6 @@ void endpoint_describe(const struct endpoint *e, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s", a4, *a4 && *a6 ? ", " : "", a6);
 }
 
-/* The first route, in precedence order, that takes this port. */
-const struct route *routes_pick(const struct view *v, uint16_t port)
-{
-	for (size_t i = 0; i < v->nroutes; i++)
-		if (v->routes[i].rule->port == port || !v->routes[i].rule->port)
-			return &v->routes[i];
-	return NULL;
-}
-
 static void resolve_routes(struct view *v)
 {
 	for (size_t i = 0; i < v->nroutes; i++) {
@@ -112,6 +103,13 @@ static void resolve_routes(struct view *v)
 			r->status = v->routes[same].status;
 		} else {
 			r->status = endpoint_resolve(r->rule->target_host, &r->to);
+		}
+		/* A fixed target port and an IPv4 address: connect copies it. */
+		r->ready4 = !r->status && r->to.has4 && r->rule->target_port;
+		if (r->ready4) {
+			r->to4.sin_family = AF_INET;
+			r->to4.sin_port = htons(r->rule->target_port);
+			r->to4.sin_addr = r->to.a4;
 		}
 	}
 }

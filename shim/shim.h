@@ -14,8 +14,10 @@
 #ifndef HOSTSHIM_H
 #define HOSTSHIM_H
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -163,8 +165,35 @@ struct slot {
 	char name[];
 };
 unsigned slot_for_name(const char *name); /* 0 when the table is full */
-const struct slot *slot_at(unsigned index);
-unsigned synth_index(const struct sockaddr *sa, socklen_t len);
+extern _Atomic(struct slot *) slot_table[SLOT_COUNT];
+
+/* Inline: connect runs these for every synthetic destination. */
+static inline const struct slot *slot_at(unsigned index)
+{
+	if (index == 0 || index >= SLOT_COUNT)
+		return NULL;
+	return atomic_load_explicit(&slot_table[index], memory_order_acquire);
+}
+
+/* The slot index of a synthetic address (IPv4, or v4-mapped), or 0. */
+static inline unsigned synth_index(const struct sockaddr *sa, socklen_t len)
+{
+	uint32_t ip;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+	} else if (sa->sa_family == AF_INET6 &&
+		   len >= sizeof(struct sockaddr_in6)) {
+		const struct in6_addr *a6 =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (!IN6_IS_ADDR_V4MAPPED(a6))
+			return 0;
+		memcpy(&ip, a6->s6_addr + 12, 4);
+		ip = ntohl(ip);
+	} else {
+		return 0;
+	}
+	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
+}
 void synth_address(unsigned index, int family, struct sockaddr_storage *out);
 void synth_text(unsigned index, int family, char out[INET6_ADDRSTRLEN]);
 
@@ -174,6 +203,8 @@ struct route {
 	const struct rule *rule;
 	struct endpoint to;
 	int status; /* 0, or the EAI_* code resolving the target gave */
+	bool ready4; /* to4 holds the destination for every IPv4 socket */
+	struct sockaddr_in to4;
 	_Atomic uint32_t logged[4]; /* ports already reported at info */
 };
 struct view {
@@ -187,7 +218,15 @@ struct view {
 #define ROUTE_NONE 1 /* no rule for that port: answer as libc would */
 int routes_refresh(unsigned index, const struct match *m, int port);
 bool log_first_time(_Atomic uint32_t logged[4], uint16_t port);
-const struct route *routes_pick(const struct view *v, uint16_t port);
+/* The first route, in precedence order, that takes this port. */
+static inline const struct route *routes_pick(const struct view *v,
+					      uint16_t port)
+{
+	for (size_t i = 0; i < v->nroutes; i++)
+		if (v->routes[i].rule->port == port || !v->routes[i].rule->port)
+			return &v->routes[i];
+	return NULL;
+}
 int endpoint_resolve(const char *host, struct endpoint *e);
 bool endpoint_sockaddr(const struct endpoint *e, int family, uint16_t port,
 		       bool prefer4, struct sockaddr_storage *out,

@@ -15,7 +15,7 @@
 
 #include "shim.h"
 
-static _Atomic(struct slot *) table[SLOT_COUNT];
+_Atomic(struct slot *) slot_table[SLOT_COUNT];
 
 static uint32_t name_hash(const char *name)
 {
@@ -32,7 +32,7 @@ unsigned slot_for_name(const char *name)
 	struct slot *mine = NULL;
 	for (unsigned i = 0; i < SLOT_COUNT - 1; i++) {
 		unsigned index = (start - 1 + i) % (SLOT_COUNT - 1) + 1;
-		struct slot *s = atomic_load_explicit(&table[index],
+		struct slot *s = atomic_load_explicit(&slot_table[index],
 						      memory_order_acquire);
 		if (!s) {
 			if (!mine) {
@@ -42,7 +42,7 @@ unsigned slot_for_name(const char *name)
 				memcpy(mine->name, name, len);
 			}
 			if (atomic_compare_exchange_strong_explicit(
-				    &table[index], &s, mine,
+				    &slot_table[index], &s, mine,
 				    memory_order_acq_rel, memory_order_acquire))
 				return index;
 			/* Another thread took it; s is now theirs. */
@@ -54,33 +54,6 @@ unsigned slot_for_name(const char *name)
 	}
 	free(mine);
 	return 0;
-}
-
-const struct slot *slot_at(unsigned index)
-{
-	if (index == 0 || index >= SLOT_COUNT)
-		return NULL;
-	return atomic_load_explicit(&table[index], memory_order_acquire);
-}
-
-/* The slot index of a synthetic address, or 0. Runs in every connect. */
-unsigned synth_index(const struct sockaddr *sa, socklen_t len)
-{
-	uint32_t ip;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-	} else if (sa->sa_family == AF_INET6 &&
-		   len >= sizeof(struct sockaddr_in6)) {
-		const struct in6_addr *a6 =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (!IN6_IS_ADDR_V4MAPPED(a6))
-			return 0;
-		memcpy(&ip, a6->s6_addr + 12, 4);
-		ip = ntohl(ip);
-	} else {
-		return 0;
-	}
-	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
 }
 
 /* AF_INET: 127.88.x.y; AF_INET6: ::ffff:127.88.x.y, which an IPv6 socket

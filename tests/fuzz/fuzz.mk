@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_TARGETS := ini map match
 FUZZ_BINS    := $(addprefix build/fuzz/fuzz_,$(FUZZ_TARGETS))
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Ishim \
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Ishim -fno-strict-aliasing \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_INIH    ?= -l:libinih.a

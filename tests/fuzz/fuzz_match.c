@@ -95,7 +95,10 @@ static void check_name(const char *query)
 	bool hit = rules_match_name(name, &m);
 	expected_patterns(name, &e);
 	FUZZ_ASSERT(hit == (e.n > 0));
-	FUZZ_ASSERT(m.n == e.n);
+	/* An exact name with an any-port rule hides every wildcard, and the
+	 * matcher may stop there; otherwise it lists every pattern. */
+	bool exact_any = e.n && e.exact[0] && m.n && m.by_precedence[0]->any;
+	FUZZ_ASSERT(exact_any ? m.n == 1 : m.n == e.n);
 	for (size_t i = 0; i < m.n; i++) {
 		FUZZ_ASSERT(!strcmp(m.by_precedence[i]->name, e.suffix[i]));
 		enum public_kind kind = e.exact[i] ? PUBLIC_NAME : PUBLIC_WILDCARD;

@@ -6,7 +6,7 @@
 TSAN_CC     ?= clang
 TSAN_SRCS   := $(wildcard shim/*.c)
 TSAN_INIH   ?= -l:libinih.a
-TSAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=thread
+TSAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing -fsanitize=thread
 
 build/tsan/libhostshim.so: $(TSAN_SRCS) shim/shim.h shim/exports.map
 	@mkdir -p $(@D)
