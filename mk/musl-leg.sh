@@ -15,34 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
 if [ -z "${MUSL_LEG_INSIDE:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-		echo "musl leg: needs root and ip(8) for a network namespace"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	ns=hostshim-musl-$$
-	child=
-	# shellcheck disable=SC2317 # called from the EXIT trap
-	cleanup() {
-		[ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM HUP
-	ip netns add "$ns" || exit 1
-	mkdir -p "/etc/netns/$ns"
-	printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.5 server\n127.0.0.1 auth.localhost\n' \
-		>"/etc/netns/$ns/hosts"
-	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
-	ip netns exec "$ns" ip link set lo up || exit 1
-	ip netns exec "$ns" env MUSL_LEG_INSIDE=1 sh "$0" "$@" &
-	child=$!
-	wait "$child"
-	rc=$?
-	child=
-	exit $rc
+	exec sh "$repo/tests/in-netns.sh" musl \
+		"$(printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.5 server\n127.0.0.1 auth.localhost')" \
+		env MUSL_LEG_INSIDE=1 sh "$0" "$@"
 fi
 
 lib=$repo/build/musl/libhostshim.so

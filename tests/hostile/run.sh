@@ -42,35 +42,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 if [ -z "${HOSTILE_INSIDE:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-		echo "tests/hostile: needs root and ip(8) for a network namespace"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	ns=hostshim-hostile-$$
-	child=
-	# shellcheck disable=SC2317 # called from the EXIT trap
-	cleanup() {
-		[ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM HUP
-	ip netns add "$ns" || exit 1
-	mkdir -p "/etc/netns/$ns"
-	printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.5 server\n127.0.0.6 gateway\n' \
-		>"/etc/netns/$ns/hosts"
-	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' \
-		>"/etc/netns/$ns/resolv.conf"
-	ip netns exec "$ns" ip link set lo up || exit 1
-	ip netns exec "$ns" env HOSTILE_INSIDE=1 sh "$0" "$@" &
-	child=$!
-	wait "$child"
-	rc=$?
-	child=
-	exit $rc
+	exec sh "$repo/tests/in-netns.sh" hostile \
+		"$(printf '127.0.0.1 localhost\n::1 localhost\n127.0.0.5 server\n127.0.0.6 gateway')" \
+		env HOSTILE_INSIDE=1 sh "$0" "$@"
 fi
 
 lib=${HOSTSHIM_TEST_LIB:-build/libhostshim.so}

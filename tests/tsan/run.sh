@@ -14,37 +14,13 @@ rounds=${2:-8000}
 min_ops=${HOSTSHIM_TSAN_MIN_OPS:-100000}
 
 if [ -z "${TSAN_INSIDE:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-		echo "tests/tsan: needs root and ip(8) for a network namespace"
-		exit 1
-	fi
-	ns=hostshim-tsan-$$
-	child=
-	# shellcheck disable=SC2317 # called from the EXIT trap
-	cleanup() {
-		[ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-		rm -rf "/etc/netns/$ns"
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM HUP
-	ip netns add "$ns" || exit 1
-	mkdir -p "/etc/netns/$ns"
-	printf '127.0.0.1 localhost\n127.0.0.5 server\n127.0.0.6 gateway\n127.0.0.7 plain.test\n' \
-		>"/etc/netns/$ns/hosts"
-	printf 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
-	ip netns exec "$ns" ip link set lo up || exit 1
-	# Room for tens of thousands of short connections.
-	ip netns exec "$ns" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" \
-		net.ipv4.tcp_tw_reuse=1 >/dev/null
-	ip netns exec "$ns" env TSAN_INSIDE=1 sh "$0" "$threads" "$rounds" &
-	child=$!
-	wait "$child"
-	rc=$?
-	child=
-	exit $rc
+	exec sh "$repo/tests/in-netns.sh" tsan \
+		"$(printf '127.0.0.1 localhost\n127.0.0.5 server\n127.0.0.6 gateway\n127.0.0.7 plain.test')" \
+		env TSAN_INSIDE=1 sh "$0" "$threads" "$rounds"
 fi
+# Room for tens of thousands of short connections (in this namespace only).
+sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" \
+	net.ipv4.tcp_tw_reuse=1 >/dev/null
 
 tmp=$(mktemp -d /tmp/hostshim-tsan.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
