@@ -509,7 +509,10 @@ static char *next_line(char *str, int num, void *stream)
 			    "binary data (byte 0x%02x) in a text line", binary);
 	else
 		out = classify(rd, line);
-	snprintf(str, (size_t)num, "%s", out);
+	/* inih's buffer holds at least 200 bytes; our stand-ins are short. */
+	size_t n = strlen(out) < (size_t)num ? strlen(out) : (size_t)num - 1;
+	memcpy(str, out, n);
+	str[n] = '\0';
 	return str;
 }
 
