@@ -43,11 +43,11 @@ build/hostshim: shim/hostshim
 	@mkdir -p $(@D)
 	cp $< $@ && chmod 755 $@
 
-build/tests/%: tests/clients/%.c
+build/tests/%: tests/clients/%.c tests/clients/client_net.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -pthread -o $@ $<
 
-build/tests/%_lib.so: tests/clients/%_lib.c
+build/tests/%_lib.so: tests/clients/%_lib.c tests/clients/client_net.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -shared -fPIC -o $@ $<
 

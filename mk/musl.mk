@@ -41,11 +41,11 @@ build/musl/libhostshim.so: $(MUSL_SRCS) shim/shim.h shim/exports.map \
 MUSL_CLIENT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
                       -include mk/musl-compat.h
 
-build/musl/tests/%: tests/clients/%.c mk/musl-compat.h
+build/musl/tests/%: tests/clients/%.c tests/clients/client_net.h mk/musl-compat.h
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CLIENT_CFLAGS) -pthread -o $@ $<
 
-build/musl/tests/%_lib.so: tests/clients/%_lib.c mk/musl-compat.h
+build/musl/tests/%_lib.so: tests/clients/%_lib.c tests/clients/client_net.h mk/musl-compat.h
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CLIENT_CFLAGS) -shared -fPIC -o $@ $<
 

@@ -22,6 +22,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "client_net.h"
+
 static const char *herr_name(int e)
 {
     switch (e) {
@@ -65,22 +67,11 @@ static int http_get(int af, const void *raw, int port, const char *host)
         close(fd);
         return -1;
     }
-    char req[512];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
-    size_t got = 0;
-    ssize_t r;
-    if (write(fd, req, n) == n)
-        while (got < sizeof resp - 1 && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
-            got += r;
-    resp[got] = 0;
-    close(fd);
-    char *body = strstr(resp, "\r\n\r\n");
+    char *body = http_exchange(fd, "/", host, resp, sizeof resp);
     if (!body) {
         printf("connect addr=%s port=%d no-response\n", a, port);
         return -1;
     }
-    body += 4;
-    body[strcspn(body, "\r\n")] = 0;
     printf("connect addr=%s port=%d body=%s\n", a, port, body);
     return 0;
 }

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_net.h"
+
 static int family = AF_UNSPEC, flags = 0, use_service = 0, nonblock = 0, mapped6 = 0, all = 0, timing = 0;
 static int addrlen = -1;
 static const char *prefix = "";
@@ -96,22 +98,11 @@ static int attempt(const struct sockaddr *sa, socklen_t salen, const char *host)
     }
     struct timeval tv = { 5, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char req[512];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
-    size_t got = 0;
-    ssize_t r;
-    if (write(fd, req, n) == n)
-        while (got < sizeof resp - 1 && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
-            got += r;
-    resp[got] = 0;
-    close(fd);
-    char *body = strstr(resp, "\r\n\r\n");
+    char *body = http_exchange(fd, "/", host, resp, sizeof resp);
     if (!body) {
         printf("%sconnect addr=%s port=%d no-response\n", prefix, a, port);
         return -1;
     }
-    body += 4;
-    body[strcspn(body, "\r\n")] = 0;
     printf("%sconnect addr=%s port=%d body=%s\n", prefix, a, port, body);
     return 0;
 }

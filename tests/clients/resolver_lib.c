@@ -22,6 +22,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "client_net.h"
+
 __attribute__((visibility("default"))) int resolver_get(const char *name, int port, char *out, size_t len)
 {
     struct addrinfo hints, *res = NULL;
@@ -34,24 +36,7 @@ __attribute__((visibility("default"))) int resolver_get(const char *name, int po
     }
     char a[INET6_ADDRSTRLEN] = "?";
     int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        struct sockaddr_storage ss;
-        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-        if (ss.ss_family == AF_INET) {
-            ((struct sockaddr_in *)&ss)->sin_port = htons(port);
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof a);
-        } else {
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof a);
-        }
-        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0)
-            break;
-        err = errno;
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
+    fd = connect_first(res, port, a, sizeof a, &err);
     freeaddrinfo(res);
     if (fd < 0) {
         snprintf(out, len, "addr=%s connect errno=%d", a, err);
@@ -59,22 +44,12 @@ __attribute__((visibility("default"))) int resolver_get(const char *name, int po
     }
     struct timeval tv = { 5, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char req[512], resp[2048];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", name);
-    size_t got = 0;
-    ssize_t r;
-    if (write(fd, req, n) == n)
-        while (got < sizeof resp - 1 && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
-            got += (size_t)r;
-    resp[got] = 0;
-    close(fd);
-    char *body = strstr(resp, "\r\n\r\n");
+    char resp[2048];
+    char *body = http_exchange(fd, "/", name, resp, sizeof resp);
     if (!body) {
         snprintf(out, len, "addr=%s no-response", a);
         return -1;
     }
-    body += 4;
-    body[strcspn(body, "\r\n")] = 0;
     snprintf(out, len, "addr=%s body=%s", a, body);
     return 0;
 }

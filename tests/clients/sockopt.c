@@ -30,6 +30,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "client_net.h"
+
 struct opt {
     const char *name;
     int level, opt;
@@ -187,22 +189,12 @@ int main(int argc, char **argv)
         return 3;
     }
     fcntl(fd, F_SETFL, fl_after & ~O_NONBLOCK);
-    char req[256], resp[2048];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", name);
-    size_t got = 0;
-    ssize_t r;
-    if (write(fd, req, n) == n)
-        while (got < sizeof resp - 1 && (r = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
-            got += r;
-    resp[got] = 0;
-    close(fd);
-    char *body = strstr(resp, "\r\n\r\n");
+    char resp[2048];
+    char *body = http_exchange(fd, "/", name, resp, sizeof resp);
     if (!body) {
         printf("connect no-response\n");
         return 3;
     }
-    body += 4;
-    body[strcspn(body, "\r\n")] = 0;
     printf("connect body=%s\n", body);
     return 0;
 }

@@ -23,6 +23,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "client_net.h"
+
 struct spec {
     int reverse;
     char name[256];
@@ -79,22 +81,8 @@ static void one(const struct spec *spec)
             return;
         }
     }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        struct sockaddr_storage ss;
-        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-        if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons(s->port);
-        else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(s->port);
-        fd = socket(ss.ss_family, SOCK_STREAM, 0);
-        if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0)
-            break;
-        err = errno;
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
+    char a[INET6_ADDRSTRLEN];
+    int err = 0, fd = connect_first(res, s->port, a, sizeof a, &err);
     freeaddrinfo(res);
     if (fd < 0) {
         snprintf(line, sizeof line, "bad %.200s:%d connect errno=%d", s->name, s->port, err);
