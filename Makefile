@@ -64,11 +64,12 @@ test: all build/tests/unit
 	python3 tests/integration.py
 	sh tests/launcher_test.sh
 
-# Everything CI runs: the tests; the integration tests again under
-# ASan/UBSan and (their C clients) under valgrind; the hostile-input tests,
-# plain and under ASan; ThreadSanitizer; the musl build; the end-to-end
-# scenario.
-check: test build/asan/libhostshim.so
+# Everything CI runs: the musl build and its tests (first, so that the
+# launcher's tests can check its choice between the two builds); the tests;
+# the integration tests again under ASan/UBSan and (their C clients) under
+# valgrind; the hostile-input tests, plain and under ASan; ThreadSanitizer;
+# the end-to-end scenario.
+check: musl-test test build/asan/libhostshim.so
 	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
 	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) python3 tests/integration.py
 	HOSTSHIM_TEST_VALGRIND=1 python3 tests/integration.py
@@ -76,7 +77,6 @@ check: test build/asan/libhostshim.so
 	HOSTSHIM_TEST_LIB=build/asan/libhostshim.so \
 	HOSTSHIM_TEST_PRELOAD_PREFIX=$(ASAN_LIB) sh tests/hostile/run.sh
 	$(MAKE) tsan
-	$(MAKE) musl-test
 	bash tests/e2e/run.sh
 
 demo: build/libhostshim.so
