@@ -8,7 +8,11 @@
  * http_exchange: one HTTP/1.0 GET on a connected socket: sends
  * "GET PATH" with "Host: HOST", reads the answer into resp, closes fd.
  * Returns the body's first line (inside resp), or NULL when no answer
- * came. The suite's servers answer "listener=ADDR:PORT host=HOST". */
+ * came. The suite's servers answer "listener=ADDR:PORT host=HOST".
+ *
+ * connect_and_get: connects fd to sa, GETs / and prints one line,
+ * "connect addr=A port=P " and then body=..., errno=... or no-response.
+ * Returns 0 when a body came. */
 #ifndef CLIENT_NET_H
 #define CLIENT_NET_H
 
@@ -66,6 +70,26 @@ static inline char *http_exchange(int fd, const char *path, const char *host,
 	body += 4;
 	body[strcspn(body, "\r\n")] = 0;
 	return body;
+}
+
+static inline int connect_and_get(int fd, const struct sockaddr *sa,
+				  socklen_t len, const char *a, int port,
+				  const char *host)
+{
+	char resp[4096];
+	if (connect(fd, sa, len) != 0) {
+		printf("connect addr=%s port=%d errno=%s\n", a, port,
+		       strerrorname_np(errno));
+		close(fd);
+		return -1;
+	}
+	char *body = http_exchange(fd, "/", host, resp, sizeof resp);
+	if (!body) {
+		printf("connect addr=%s port=%d no-response\n", a, port);
+		return -1;
+	}
+	printf("connect addr=%s port=%d body=%s\n", a, port, body);
+	return 0;
 }
 
 #endif

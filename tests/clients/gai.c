@@ -79,7 +79,7 @@ static int addr_port(const struct sockaddr *sa, char *buf, size_t len)
 /* connect + HTTP/1.0 GET; prints one line; returns 0 on success */
 static int http_get(const struct sockaddr *sa, socklen_t salen, const char *host)
 {
-    char a[INET6_ADDRSTRLEN], resp[4096];
+    char a[INET6_ADDRSTRLEN];
     int port = addr_port(sa, a, sizeof a);
     int fd = socket(sa->sa_family, SOCK_STREAM, 0);
     if (fd < 0) {
@@ -89,18 +89,7 @@ static int http_get(const struct sockaddr *sa, socklen_t salen, const char *host
     struct timeval tv = { 5, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, sa, salen) != 0) {
-        printf("connect addr=%s port=%d errno=%s\n", a, port, strerrorname_np(errno));
-        close(fd);
-        return -1;
-    }
-    char *body = http_exchange(fd, "/", host, resp, sizeof resp);
-    if (!body) {
-        printf("connect addr=%s port=%d no-response\n", a, port);
-        return -1;
-    }
-    printf("connect addr=%s port=%d body=%s\n", a, port, body);
-    return 0;
+    return connect_and_get(fd, sa, salen, a, port, host);
 }
 
 static int parse_flags(char *s)

@@ -41,7 +41,7 @@ static int http_get(int af, const void *raw, int port, const char *host)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    char a[INET6_ADDRSTRLEN], resp[4096];
+    char a[INET6_ADDRSTRLEN];
     memset(&ss, 0, sizeof ss);
     inet_ntop(af, raw, a, sizeof a);
     if (af == AF_INET) {
@@ -62,18 +62,7 @@ static int http_get(int af, const void *raw, int port, const char *host)
         return -1;
     struct timeval tv = { 5, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
-        printf("connect addr=%s port=%d errno=%s\n", a, port, strerrorname_np(errno));
-        close(fd);
-        return -1;
-    }
-    char *body = http_exchange(fd, "/", host, resp, sizeof resp);
-    if (!body) {
-        printf("connect addr=%s port=%d no-response\n", a, port);
-        return -1;
-    }
-    printf("connect addr=%s port=%d body=%s\n", a, port, body);
-    return 0;
+    return connect_and_get(fd, (struct sockaddr *)&ss, len, a, port, host);
 }
 
 int main(int argc, char **argv)
