@@ -522,17 +522,16 @@ static FILE *open_config(struct config *cfg, const char *path)
 {
 	struct file_id id = {0};
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	mode_t mode = 0;
 	if (fd < 0 || file_id(fd, &id)) {
 		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
 			    strerror(errno));
-	} else if (mode = (mode_t)id.mode, S_ISDIR(mode)) {
+	} else if (S_ISDIR(id.mode)) {
 		add_message(cfg, LOG_WARN, path, "cannot read: %s; no rules from it",
 			    strerror(EISDIR));
-	} else if (!S_ISREG(mode)) {
+	} else if (!S_ISREG(id.mode)) {
 		add_message(cfg, LOG_WARN, path,
 			    "not a regular file; no rules from it");
-	} else if (geteuid() == 0 && (mode & (S_IWGRP | S_IWOTH))) {
+	} else if (geteuid() == 0 && (id.mode & (S_IWGRP | S_IWOTH))) {
 		/* Like sudo: root takes no orders from a file others can write. */
 		add_message(cfg, LOG_ERROR, path,
 			    "writable by group or others; running as root, so "
