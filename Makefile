@@ -19,7 +19,7 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
 INIH     ?= -l:libinih.a
 
 SRCS     := $(wildcard shim/*.c)
-HDRS     := shim/shim.h
+HDRS     := $(wildcard shim/*.h)
 CLIENTS  := $(patsubst tests/clients/%.c,build/tests/%,\
               $(filter-out %_lib.c,$(wildcard tests/clients/*.c)))
 CLIENT_LIBS := $(patsubst tests/clients/%.c,build/tests/%.so,\
@@ -52,7 +52,7 @@ build/tests/%_lib.so: tests/clients/%_lib.c tests/clients/client_net.h
 	$(CC) -std=gnu11 -O1 -g $(WARN) -shared -fPIC -o $@ $<
 
 # Unit tests link the configuration and matching code directly.
-UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c
+UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c shim/targets.c shim/real.c
 build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing \

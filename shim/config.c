@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "rules.h"
 
 struct reader {
 	FILE *file;
@@ -144,19 +145,6 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
-static char *put_uint(char *p, unsigned v)
-{
-	char digits[12];
-	int n = 0;
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = digits[--n];
-	*p = '\0';
-	return p;
-}
-
 /* "auth.localhost:443", "*.api.localhost", "[::1]:80": the rule's key. */
 static void public_text(struct draft *d, bool bracketed)
 {
@@ -167,7 +155,7 @@ static void public_text(struct draft *d, bool bracketed)
 	p = put_str(p, d->name);
 	p = put_str(p, bracketed ? "]" : "");
 	if (d->r.port)
-		put_uint(put_str(p, ":"), d->r.port);
+		fmt_uint(put_str(p, ":"), d->r.port);
 }
 
 static const char *parse_public(struct draft *d, char *key, char *why,
@@ -498,7 +486,7 @@ static char *next_line(char *str, int num, void *stream)
 	if (len < 0)
 		return NULL;
 	rd->lineno++;
-	put_uint(put_str(put_str(rd->origin, rd->path), ":"), (unsigned)rd->lineno);
+	fmt_uint(put_str(put_str(rd->origin, rd->path), ":"), (unsigned)rd->lineno);
 	const char *out = "\n";
 	if (len > LINE_MAX_LEN)
 		add_message(rd->cfg, LOG_ERROR, rd->origin,

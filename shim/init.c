@@ -1,11 +1,15 @@
 /* Loading: the environment and the configuration, read once per process.
  *
- * The constructor loads, but a hook can run first (another library's
- * constructor may resolve names), so whichever comes first loads, and other
- * threads wait for it. shim_state holds the loader's pid while loading: a
+ * Not in the constructor: a process that never looks up a name or
+ * connects to an internet address (a shell, /bin/true, a program that only
+ * talks over unix sockets) never reads the file. The first hooked call
+ * that needs the rules loads them, in whatever thread, possibly before the
+ * constructor ran; other threads wait for it. Loading reads files only:
+ * no target is resolved until a lookup or a connect needs it. shim_state holds the loader's pid while loading: a
  * child forked in the middle sees a pid not its own and loads again rather
  * than waiting for a thread that does not exist in it. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +17,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "init.h"
+#include "rules.h"
+#include "targets.h"
 
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define MESSAGES_SHOWN 100
@@ -39,40 +46,22 @@ static void report_messages(const struct config *cfg, bool always)
 			cfg->nmessages - MESSAGES_SHOWN);
 }
 
-/* Address rules act in connect, which can't resolve: their targets are
- * resolved now. Literal targets need no resolver at all. */
-static void resolve_fixed(struct config *cfg, bool quiet)
-{
-	for (size_t i = 0; i < cfg->nrules; i++) {
-		struct rule *r = cfg->rules[i];
-		if (!r->target_literal && r->kind != PUBLIC_ADDR)
-			continue;
-		r->fixed_status = endpoint_resolve(r->target_host, &r->fixed);
-		if (r->fixed_status && !quiet)
-			log_msg(LOG_WARN, "%s: rule %s -> %s: %s does not resolve: %s",
-				r->origin, r->public_text, r->target_text,
-				r->target_host, gai_strerror(r->fixed_status));
-	}
-}
-
 /* HOSTSHIM_CHECK=1, for `hostshim --check`: list the rules, then exit. */
 static void check_and_exit(struct config *cfg)
 {
 	int unresolved = 0;
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule *r = cfg->rules[i];
-		struct endpoint e = r->fixed;
-		int rc = r->fixed_status;
-		char where[128];
-		if (!r->target_literal && r->kind != PUBLIC_ADDR)
-			rc = endpoint_resolve(r->target_host, &e);
+		char where[512];
+		int rc = target_resolve(r->target, r->target_host, AF_UNSPEC,
+					0, NULL);
 		if (rc) {
 			snprintf(where, sizeof where, "%s: %s", r->target_host,
 				 gai_strerror(rc));
 			unresolved++;
 		} else {
-			char addrs[100];
-			endpoint_describe(&e, addrs, sizeof addrs);
+			char addrs[400];
+			target_describe(r->target, addrs, sizeof addrs);
 			snprintf(where, sizeof where, "%s = %s", r->target_host,
 				 addrs);
 		}
@@ -124,7 +113,17 @@ static void load(void)
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
 		_exit(2);
 	}
-	resolve_fixed(&cfg, check);
+	for (size_t i = 0; i < cfg.nrules; i++)
+		cfg.rules[i]->id = (unsigned)i;
+	if (!targets_build(cfg.rules, cfg.nrules)) {
+		size_t kept = 0;
+		log_msg(LOG_ERROR, "out of memory building the target table; "
+				   "some rules are missing");
+		for (size_t i = 0; i < cfg.nrules; i++)
+			if (cfg.rules[i]->target)
+				cfg.rules[kept++] = cfg.rules[i];
+		cfg.nrules = kept;
+	}
 	if (check)
 		check_and_exit(&cfg);
 	if (!rules_build(cfg.rules, cfg.nrules))
@@ -152,10 +151,12 @@ bool shim_load(void)
 	for (;;) {
 		int seen = SHIM_NEW, me = (int)getpid();
 		if (atomic_compare_exchange_strong(&shim_state, &seen, me)) {
+			int saved = errno;
 			shim_busy++;
 			real_resolve();
 			load();
 			shim_busy--;
+			errno = saved;
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
 			return true;
@@ -170,7 +171,11 @@ bool shim_load(void)
 	}
 }
 
+/* `hostshim --check` runs a program that needs no rules, and strict mode
+ * asked in the environment promises to stop a bad configuration at start:
+ * both load now. */
 __attribute__((constructor)) static void on_load(void)
 {
-	shim_ready();
+	if (env_true("HOSTSHIM_CHECK") || env_true("HOSTSHIM_STRICT"))
+		shim_ready();
 }

@@ -6,6 +6,7 @@
  * connect and sendto paths, where only async-signal-safe calls belong. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "log.h"
 
 enum log_level log_level = LOG_WARN;
 
@@ -118,15 +119,86 @@ void ll_str(struct logline *l, const char *s)
 		l->text[l->len++] = *s++;
 }
 
+char *fmt_uint(char *p, unsigned v)
+{
+	char digits[10];
+	int n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+	return p;
+}
+
+static char *fmt_hex(char *p, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 12;
+	while (shift > 0 && !(v >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 15];
+	return p;
+}
+
+/* RFC 5952 text: the longest run of two or more zero groups becomes "::",
+ * and a v4-mapped address ends in dotted decimal. inet_ntop would do, but
+ * glibc's formats with sprintf, which does not belong in connect. */
+static char *fmt_ipv6(char *p, const unsigned char *a)
+{
+	unsigned g[8];
+	int best = -1, bestlen = 1;
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && !g[j])
+			j++;
+		if (j - i > bestlen) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	bool mapped = best == 0 && bestlen == 5 && g[5] == 0xffff;
+	for (int i = 0; i < (mapped ? 6 : 8); i++) {
+		if (i == best) {
+			*p++ = ':';
+			*p++ = ':';
+			i += bestlen - 1;
+			continue;
+		}
+		if (i && i != best + bestlen)
+			*p++ = ':';
+		p = fmt_hex(p, g[i]);
+	}
+	if (mapped) {
+		*p++ = ':';
+		return fmt_addr(p, AF_INET, a + 12);
+	}
+	*p = '\0';
+	return p;
+}
+
+char *fmt_addr(char *p, int family, const void *addr)
+{
+	const unsigned char *a = addr;
+	if (family == AF_INET6)
+		return fmt_ipv6(p, a);
+	for (int i = 0; i < 4; i++) {
+		p = fmt_uint(p, a[i]);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	return p - 1;
+}
+
 void ll_uint(struct logline *l, unsigned v)
 {
 	char digits[12];
-	size_t i = sizeof digits;
-	digits[--i] = '\0';
-	do
-		digits[--i] = (char)('0' + v % 10);
-	while ((v /= 10) && i);
-	ll_str(l, digits + i);
+	fmt_uint(digits, v);
+	ll_str(l, digits);
 }
 
 /* "name:80", "10.0.0.5:80", "[fd00::5]:80" */
@@ -141,21 +213,43 @@ void ll_host_port(struct logline *l, const char *host, unsigned port)
 
 void ll_addr(struct logline *l, const struct sockaddr *sa)
 {
-	char text[INET6_ADDRSTRLEN];
+	char text[ADDR_TEXT_MAX];
 	const struct sockaddr_in *in4 = (const void *)sa;
 	const struct sockaddr_in6 *in6 = (const void *)sa;
 	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &in4->sin_addr, text, sizeof text);
+		fmt_addr(text, AF_INET, &in4->sin_addr);
 		ll_str(l, text);
 		ll_str(l, ":");
 		ll_uint(l, ntohs(in4->sin_port));
 	} else {
-		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+		fmt_addr(text, AF_INET6, &in6->sin6_addr);
 		ll_str(l, "[");
 		ll_str(l, text);
 		ll_str(l, "]:");
 		ll_uint(l, ntohs(in6->sin6_port));
 	}
+}
+
+/* Keys seen, open addressing; 0 is an empty place. */
+#define SEEN_COUNT 4096
+static _Atomic uint64_t seen_keys[SEEN_COUNT];
+
+bool log_first_time(uint64_t key)
+{
+	key++; /* never 0 */
+	unsigned start = (unsigned)((key * 0x9e3779b97f4a7c15u) >> 52);
+	for (unsigned i = 0; i < 64; i++) {
+		_Atomic uint64_t *place = &seen_keys[(start + i) % SEEN_COUNT];
+		uint64_t seen = atomic_load_explicit(place, memory_order_relaxed);
+		if (seen == 0 &&
+		    atomic_compare_exchange_strong_explicit(
+			    place, &seen, key, memory_order_relaxed,
+			    memory_order_relaxed))
+			return true;
+		if (seen == key)
+			return false;
+	}
+	return false;
 }
 
 void ll_emit(struct logline *l)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim.h"
+#include "rules.h"
 
 struct pattern {
 	const char *name;	  /* names and wildcards: the key */
@@ -188,7 +188,8 @@ bool rules_addr_port(uint16_t port)
 	return addr_any_port || (addr_ports[port / 8] & (1u << (port % 8)));
 }
 
-const struct rule *pattern_rule_for(const struct pattern *p, uint16_t port)
+static const struct rule *pattern_rule_for(const struct pattern *p,
+					   uint16_t port)
 {
 	for (size_t i = 0; i < p->nports; i++)
 		if (p->ports[i]->port == port)

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "rules.h"
+#include "slots.h"
 
 static int passed, failed;
 
@@ -342,24 +344,91 @@ static void test_matching(void)
 	matching = cfg;
 }
 
+static bool decodes_to(const char *ip, unsigned index, unsigned pos,
+		       enum form form)
+{
+	struct sockaddr_storage ss = sockaddr_of(ip, 80);
+	struct synth s;
+	socklen_t len = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+						: sizeof(struct sockaddr_in6);
+	return synth_decode((struct sockaddr *)&ss, len, &s) &&
+	       s.index == index && s.pos == pos && s.form == form;
+}
+
 static void test_slots(void)
 {
-	unsigned a = slot_for_name("auth.localhost");
-	unsigned b = slot_for_name("other.localhost");
+	const struct rule *routes[1] = {matching.rules[0]};
+	unsigned a = slot_assign("auth.localhost", routes, 1);
+	unsigned b = slot_assign("other.localhost", routes, 1);
+	char name[NAME_MAX_LEN + 1];
 	CHECK(a && b && a != b);
-	CHECK(slot_for_name("auth.localhost") == a);
-	CHECK_STR(slot_at(a)->name, "auth.localhost");
+	CHECK(slot_assign("auth.localhost", routes, 1) == a);
+	CHECK(slot_name(a, name) && !strcmp(name, "auth.localhost"));
+	CHECK(!slot_name(0, name));
+
+	struct synth s = {.index = a, .pos = 3, .form = FORM_V4}, back;
 	struct sockaddr_storage ss;
-	synth_address(a, AF_INET, &ss);
-	CHECK(synth_index((struct sockaddr *)&ss, sizeof(struct sockaddr_in)) == a);
-	CHECK(synth_index((struct sockaddr *)&ss, 4) == 0); /* short length */
-	synth_address(b, AF_INET6, &ss);
-	CHECK(synth_index((struct sockaddr *)&ss, sizeof(struct sockaddr_in6)) == b);
-	struct sockaddr_storage other = sockaddr_of("127.0.0.1", 80);
-	CHECK(synth_index((struct sockaddr *)&other, sizeof other) == 0);
-	other = sockaddr_of("127.89.0.1", 80);
-	CHECK(synth_index((struct sockaddr *)&other, sizeof other) == 0);
-	CHECK(slot_at(0) == NULL);
+	socklen_t len;
+	char text[ADDR_TEXT_MAX];
+	synth_encode(&s, &ss, &len);
+	CHECK(synth_decode((struct sockaddr *)&ss, len, &back) &&
+	      back.index == a && back.pos == 3 && back.form == FORM_V4);
+	CHECK(!synth_decode((struct sockaddr *)&ss, 4, &back)); /* short */
+	synth_text(&s, text);
+	CHECK(decodes_to(text, a, 3, FORM_V4));
+	s.form = FORM_V6;
+	synth_text(&s, text);
+	CHECK(decodes_to(text, a, 3, FORM_V6));
+	CHECK(!strncmp(text, "fd68:7368:696d::7f58:", 21));
+	s.form = FORM_MAPPED;
+	synth_text(&s, text);
+	CHECK(!strncmp(text, "::ffff:127.88.", 14));
+	CHECK(decodes_to(text, a, 3, FORM_MAPPED));
+	CHECK(!decodes_to("127.0.0.1", 0, 0, FORM_V4));
+	CHECK(!decodes_to("127.89.0.5", 1, 1, FORM_V4));
+	CHECK(!decodes_to("127.88.0.1", 0, 1, FORM_V4)); /* slot 0: never */
+	CHECK(!decodes_to("fd00::7f58:5", 1, 1, FORM_V6));
+}
+
+/* Every name ever looked up gets a slot; past SLOT_COUNT the least recently
+ * used ones are reused, and a name in use keeps its own. */
+static void test_slot_reuse(void)
+{
+	const struct rule *routes[1] = {matching.rules[0]};
+	char name[64], back[NAME_MAX_LEN + 1];
+	unsigned kept = slot_assign("kept.localhost", routes, 1);
+	for (unsigned i = 0; i < 3 * SLOT_COUNT; i++) {
+		snprintf(name, sizeof name, "n%u.localhost", i);
+		unsigned index = slot_assign(name, routes, 1);
+		if (!index || !slot_name(index, back) || strcmp(back, name)) {
+			CHECK(!"a new name gets a slot of its own");
+			return;
+		}
+		if (i % 1000 == 0) /* in use: keeps its slot */
+			CHECK(slot_assign("kept.localhost", routes, 1) == kept);
+	}
+	CHECK(slot_name(kept, back) && !strcmp(back, "kept.localhost"));
+}
+
+static void test_formatting(void)
+{
+	static const char *const addrs[] = {
+		"::", "::1", "1::", "fd00::5", "fe80::1:0:0:1", "1:0:0:1::1",
+		"2001:db8:0:1:1:1:1:1", "::ffff:127.88.1.2", "1:2:3:4:5:6:7:8",
+		"0:1::"};
+	char text[ADDR_TEXT_MAX], want[ADDR_TEXT_MAX];
+	unsigned char bytes[16];
+	for (size_t i = 0; i < sizeof addrs / sizeof *addrs; i++) {
+		inet_pton(AF_INET6, addrs[i], bytes);
+		inet_ntop(AF_INET6, bytes, want, sizeof want);
+		fmt_addr(text, AF_INET6, bytes);
+		CHECK_STR(text, want);
+	}
+	inet_pton(AF_INET, "10.200.0.255", bytes);
+	fmt_addr(text, AF_INET, bytes);
+	CHECK_STR(text, "10.200.0.255");
+	fmt_uint(text, 4294967295u);
+	CHECK_STR(text, "4294967295");
 }
 
 int main(void)
@@ -376,6 +445,8 @@ int main(void)
 	test_canonical();
 	test_matching();
 	test_slots();
+	test_slot_reuse();
+	test_formatting();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
