@@ -254,7 +254,8 @@ static bool any_may_be_mapped(const struct mmsghdr *vec, unsigned n)
  * rewritten; stops before a message whose destination fails. Returns what
  * the real sendmmsg returned, or -1 with errno for a first message that
  * fails. */
-static int send_chunk(int fd, struct mmsghdr *vec, unsigned n, int flags)
+static int send_chunk(int fd, struct mmsghdr *vec, unsigned n,
+		      mmsg_flags_t flags)
 {
 	struct mmsghdr copy[MMSG_CHUNK];
 	struct redirect to[MMSG_CHUNK];
@@ -281,7 +282,7 @@ static int send_chunk(int fd, struct mmsghdr *vec, unsigned n, int flags)
 }
 
 SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n,
-			 int flags)
+			 mmsg_flags_t flags)
 {
 	real_ready();
 	if (!vec || !any_may_be_mapped(vec, n))

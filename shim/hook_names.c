@@ -111,7 +111,11 @@ static int resolve_mapped(const struct lookup *lk, const struct rule *primary,
 	int rc = target_resolve(primary->target, primary->target_host, family,
 				flags & (AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL),
 				targets);
-	if (rc)
+	/* No address of the family asked for is libc's answer, not a fault;
+	 * a target with no address at all is worth a warning. */
+	if (rc && (family == AF_UNSPEC ||
+		   target_resolve(primary->target, primary->target_host,
+				  AF_UNSPEC, 0, NULL)))
 		warn_unresolved(lk->name, primary, rc);
 	return rc;
 }

@@ -5,6 +5,13 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+/* sendmmsg's flags: int in glibc, unsigned int in musl. */
+#ifdef __GLIBC__
+typedef int mmsg_flags_t;
+#else
+typedef unsigned int mmsg_flags_t;
+#endif
+
 struct real_fns {
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 			   struct addrinfo **);
@@ -24,7 +31,7 @@ struct real_fns {
 	ssize_t (*sendto)(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
-	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, mmsg_flags_t);
 };
 extern struct real_fns real;
 void real_resolve(void);

@@ -26,21 +26,70 @@ struct pattern {
 static struct pattern *names, *wildcards, *addrs;
 static bool addr_any_port;
 static uint8_t addr_ports[65536 / 8]; /* ports that some address rule names */
-static uint8_t last_labels[256 / 8];  /* hashes of the rules' last labels */
 
-/* A hash of a name's last label ("localhost" of "auth.localhost."), case
- * folded: most names a program looks up share none with any rule, and are
- * let through on this alone. */
-static unsigned last_label_hash(const char *name, size_t len)
+/* Filters for lookups, so that a name no rule can match costs a few
+ * instructions a character: hashes of the rules' last labels, of their
+ * exact names, and of their wildcards' suffixes. A hash is taken from the
+ * end of the name to the front, so one pass yields every suffix's. */
+#define FILTER_BITS 4096
+static uint8_t last_labels[FILTER_BITS / 8], exact_names[FILTER_BITS / 8],
+	wildcard_suffixes[FILTER_BITS / 8];
+
+static unsigned fold(unsigned char c)
 {
-	if (len && name[len - 1] == '.')
-		len--;
-	unsigned h = 0;
-	while (len && name[len - 1] != '.') {
-		unsigned char c = (unsigned char)name[--len];
-		h = h * 31 + (c >= 'A' && c <= 'Z' ? c + 32u : c);
+	return c >= 'A' && c <= 'Z' ? c + 32u : c;
+}
+
+static void filter_set(uint8_t *bits, unsigned h)
+{
+	h %= FILTER_BITS;
+	bits[h / 8] |= (uint8_t)(1u << (h % 8));
+}
+
+static bool filter_has(const uint8_t *bits, unsigned h)
+{
+	h %= FILTER_BITS;
+	return bits[h / 8] & (1u << (h % 8));
+}
+
+/* The hash so far, extended by the label that ends at *start. */
+static unsigned hash_label(const char *name, size_t *start, unsigned h)
+{
+	size_t i = *start;
+	while (i && name[i - 1] != '.')
+		h = h * 31 + fold((unsigned char)name[--i]);
+	*start = i;
+	return h;
+}
+
+static void filter_add(const struct rule *r)
+{
+	size_t start = strlen(r->name);
+	unsigned h = hash_label(r->name, &start, 0);
+	filter_set(last_labels, h);
+	while (start) {
+		start--;
+		h = hash_label(r->name, &start, h * 31 + '.');
 	}
-	return h & 255;
+	filter_set(r->kind == PUBLIC_WILDCARD ? wildcard_suffixes : exact_names, h);
+}
+
+/* False when no rule can match `node`: the cheap test before any other. */
+bool rules_may_match(const char *node)
+{
+	size_t i = strlen(node);
+	if (i && node[i - 1] == '.')
+		i--;
+	unsigned h = hash_label(node, &i, 0);
+	if (!filter_has(last_labels, h))
+		return false;
+	while (i) {
+		if (filter_has(wildcard_suffixes, h))
+			return true; /* a proper suffix, after a dot */
+		i--;
+		h = hash_label(node, &i, h * 31 + '.');
+	}
+	return filter_has(exact_names, h);
 }
 
 bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1])
@@ -162,19 +211,10 @@ bool rules_build(struct rule **rules, size_t n)
 			addr_ports[r->port / 8] |= (uint8_t)(1u << (r->port % 8));
 		else if (r->kind == PUBLIC_ADDR)
 			addr_any_port = true;
-		else {
-			unsigned h = last_label_hash(r->name, strlen(r->name));
-			last_labels[h / 8] |= (uint8_t)(1u << (h % 8));
-		}
+		else
+			filter_add(r);
 	}
 	return ok;
-}
-
-/* False when no rule can match `node`: the cheap test before any other. */
-bool rules_may_match(const char *node)
-{
-	unsigned h = last_label_hash(node, strlen(node));
-	return last_labels[h / 8] & (1u << (h % 8));
 }
 
 bool rules_have_addrs(void)

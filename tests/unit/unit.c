@@ -326,6 +326,10 @@ static void test_matching(void)
 	CHECK(rules_may_match("auth.localhost"));
 	CHECK(rules_may_match("AUTH.LocalHost."));
 	CHECK(rules_may_match("a.b.api.localhost"));
+	CHECK(rules_may_match("x.localhost")); /* *.localhost */
+	CHECK(!rules_may_match("localhost")); /* a wildcard needs a label more */
+	CHECK(!rules_may_match("LOCALHOST."));
+	CHECK(!rules_may_match("registry.npmjs.org"));
 	CHECK_STR(route_for("auth.localhost", 80)->target_text, "exact:1");
 	CHECK_STR(route_for("auth.localhost", 443)->target_text, "exact443:2");
 	CHECK_STR(route_for("x.api.localhost", 80)->target_text, "long:4");
