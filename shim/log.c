@@ -194,7 +194,7 @@ char *fmt_addr(char *p, int family, const void *addr)
 	return p - 1;
 }
 
-void ll_uint(struct logline *l, unsigned v)
+static void ll_uint(struct logline *l, unsigned v)
 {
 	char digits[12];
 	fmt_uint(digits, v);

@@ -35,7 +35,6 @@ struct logline {
 	size_t len;
 };
 void ll_str(struct logline *l, const char *s);
-void ll_uint(struct logline *l, unsigned v);
 void ll_host_port(struct logline *l, const char *host, unsigned port);
 void ll_addr(struct logline *l, const struct sockaddr *sa);
 void ll_emit(struct logline *l);

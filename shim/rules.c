@@ -223,7 +223,7 @@ bool rules_have_addrs(void)
 }
 
 /* Whether some address rule may apply to this port. */
-bool rules_addr_port(uint16_t port)
+static bool rules_addr_port(uint16_t port)
 {
 	return addr_any_port || (addr_ports[port / 8] & (1u << (port % 8)));
 }

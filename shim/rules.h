@@ -20,7 +20,6 @@ struct match {
 bool rules_build(struct rule **rules, size_t n);
 bool rules_may_match(const char *node);
 bool rules_have_addrs(void);
-bool rules_addr_port(uint16_t port);
 bool rules_match_name(const char *name, struct match *m);
 const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port);
 size_t rules_routes(const struct match *m, const struct rule **out,

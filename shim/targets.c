@@ -130,7 +130,6 @@ int target_resolve(struct target *t, const char *host, int family, int flags,
 	if (t->literal)
 		hints.ai_flags |= AI_NUMERICHOST;
 	int rc = real.getaddrinfo(host, NULL, &hints, &res);
-	atomic_store_explicit(&t->status, rc, memory_order_relaxed);
 	if (rc) {
 		atomic_store_explicit(&t->retry_at, now_seconds() + 1,
 				      memory_order_relaxed);
