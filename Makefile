@@ -52,7 +52,8 @@ build/tests/%_lib.so: tests/clients/%_lib.c tests/clients/client_net.h
 	$(CC) -std=gnu11 -O1 -g $(WARN) -shared -fPIC -o $@ $<
 
 # Unit tests link the configuration and matching code directly.
-UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c shim/targets.c shim/real.c
+UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c shim/targets.c \
+             shim/real.c shim/current.c
 build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing \

@@ -321,7 +321,7 @@ static void add_rule(struct config *cfg, int source, const char *origin,
 
 /* ---- the [shim] section -------------------------------------------- */
 
-static bool parse_bool(const char *text, bool *out)
+bool config_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = {"true", "yes", "on", "1"};
 	static const char *const no[] = {"false", "no", "off", "0"};
@@ -346,14 +346,21 @@ static void set_option(struct config *cfg, const char *origin,
 				    "log must be off, error, warn, info or "
 				    "debug, not '%.40s'",
 				    value);
-	} else if (!strcmp(key, "strict")) {
-		if (!parse_bool(value, &cfg->strict))
+	} else if (!strcmp(key, "strict") || !strcmp(key, "reload")) {
+		bool *flag = key[0] == 's' ? &cfg->strict : &cfg->reload;
+		if (!config_bool(value, flag))
 			add_message(cfg, LOG_ERROR, origin,
-				    "strict must be true or false, not '%.40s'",
+				    "%s must be true or false, not '%.40s'", key,
 				    value);
+	} else if (!strcmp(key, "only") || !strcmp(key, "skip")) {
+		char **list = key[0] == 'o' ? &cfg->only : &cfg->skip;
+		free(*list);
+		if (!(*list = strdup(value)))
+			add_message(cfg, LOG_ERROR, origin, "out of memory");
 	} else {
 		add_message(cfg, LOG_ERROR, origin,
-			    "unknown key '%.60s' in [shim] (known: log, strict)",
+			    "unknown key '%.60s' in [shim] (known: log, strict, "
+			    "reload, only, skip)",
 			    key);
 	}
 }
@@ -629,5 +636,7 @@ void config_free(struct config *cfg)
 		free(cfg->messages[i].text);
 	free(cfg->rules);
 	free(cfg->messages);
+	free(cfg->only);
+	free(cfg->skip);
 	memset(cfg, 0, sizeof *cfg);
 }

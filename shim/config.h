@@ -44,11 +44,15 @@ struct config {
 	size_t nmessages, msgcap;
 	int file_log;		  /* enum log_level, or -1: the file did not say */
 	bool strict;
+	bool reload;		  /* follow edits of the file (set before parsing) */
+	char *only, *skip;	  /* program names, as written */
 	struct rule *keys[2];	  /* public keys seen, per source */
 };
 void config_parse_file(struct config *cfg, const char *path);
 void config_parse_map(struct config *cfg, const char *map);
 void config_merge(struct config *cfg);
 void config_free(struct config *cfg);
+/* true/yes/on/1 or false/no/off/0, any case; false for anything else. */
+bool config_bool(const char *text, bool *out);
 
 #endif

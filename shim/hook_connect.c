@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "current.h"
 #include "init.h"
 #include "log.h"
 #include "rules.h"
@@ -111,24 +112,14 @@ static enum form form_of_destination(const struct sockaddr *sa)
 		       : FORM_V6;
 }
 
-/* True when `sa` is to be replaced by what `out` says. */
-static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
-		    struct redirect *out)
+/* With the rules held: true when `sa` is to be replaced by `out`. */
+static bool rewrite_held(const struct ruleset *rs, int fd,
+			 const struct sockaddr *sa, socklen_t len,
+			 struct asker *ap, struct redirect *out)
 {
-	struct asker a = {0};
+	struct asker a = *ap;
 	struct synth s;
 	struct route route;
-	if (!sa)
-		return false;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
-		a.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
-		a.port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	else
-		return false; /* AF_UNIX and the rest: no rule is about them */
-	if (!shim_ready())
-		return false;
-
 	if (synth_decode(sa, len, &s)) {
 		if (!slot_route(s.index, a.port, &route))
 			return false; /* not handed out by this process */
@@ -136,7 +127,7 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 		to_target(fd, route.target, route.rule, &s, &a, out);
 		return true;
 	}
-	const struct rule *r = rules_match_addr(sa, a.port);
+	const struct rule *r = rules_match_addr(rs, sa, a.port);
 	if (!r)
 		return false;
 	/* The first use of an address rule's named target resolves it: the
@@ -147,6 +138,28 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 	a.addr = r->name;
 	to_target(fd, r->target, r, &s, &a, out);
 	return true;
+}
+
+/* True when `sa` is to be replaced by what `out` says. */
+static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
+		    struct redirect *out)
+{
+	struct asker a = {0};
+	unsigned ticket;
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		a.port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		a.port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	else
+		return false; /* AF_UNIX and the rest: no rule is about them */
+	if (!shim_ready())
+		return false;
+	const struct ruleset *rs = current_enter(&ticket);
+	bool rewritten = rs && rewrite_held(rs, fd, sa, len, &a, out);
+	current_leave(ticket);
+	return rewritten;
 }
 
 /* The common case, decided with a few loads: an IPv4 destination outside

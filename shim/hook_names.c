@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "current.h"
 #include "init.h"
 #include "log.h"
 #include "rules.h"
@@ -31,19 +32,34 @@
 
 /* A mapped name and the rules that apply to it, in precedence order. */
 struct lookup {
+	const struct ruleset *rs;
+	unsigned ticket;
 	char name[NAME_MAX_LEN + 1];
 	const struct rule *routes[ROUTES_MAX];
 	size_t nroutes;
 };
 
+/* Holds the rules in force for a lookup of `node`; false when there are
+ * none (nothing to release then). */
+static bool lookup_begin(const char *node, struct lookup *lk)
+{
+	if (!node || !shim_ready())
+		return false;
+	reload_if_changed();
+	lk->rs = current_enter(&lk->ticket);
+	if (!lk->rs) { /* no ruleset could be built */
+		current_leave(lk->ticket);
+		return false;
+	}
+	targets_prepare(rules_targets(lk->rs));
+	return true;
+}
+
 static bool mapped(const char *node, struct lookup *lk)
 {
 	struct match m;
-	if (!node || !shim_ready())
-		return false;
-	targets_prepare();
-	if (!rules_may_match(node) ||
-	    !name_canonical(node, lk->name) || !rules_match_name(lk->name, &m))
+	if (!rules_may_match(lk->rs, node) || !name_canonical(node, lk->name) ||
+	    !rules_match_name(lk->rs, lk->name, &m))
 		return false;
 	lk->nroutes = rules_routes(&m, lk->routes, ROUTES_MAX);
 	if (lk->nroutes > ROUTES_MAX) {
@@ -218,13 +234,50 @@ static int synth_list(unsigned index, const struct addrinfo *targets,
 	return 0;
 }
 
+/* getaddrinfo for a name that may be mapped, the rules held. */
+static int answer(struct lookup *lk, const char *node, const char *service,
+		  const struct addrinfo *hints, const struct addrinfo *h,
+		  struct addrinfo **res)
+{
+	struct addrinfo *targets;
+	unsigned index;
+	int port = 0;
+	if (!mapped(node, lk))
+		return real.getaddrinfo(node, service, hints, res);
+	int rc = service_port(service, h, &port);
+	if (rc)
+		return rc; /* a bad service or hints: libc's own answer */
+	const struct rule *primary = route_for(lk, port);
+	if (!primary) /* no rule for this port: the name as it is */
+		return real.getaddrinfo(node, service, hints, res);
+	/* A program that binds gets what it can bind: the target's address. */
+	if (h->ai_flags & AI_PASSIVE)
+		return real.getaddrinfo(primary->target_host, service, hints, res);
+	rc = resolve_mapped(lk, primary, h->ai_family, h->ai_flags, &index,
+			    &targets);
+	if (rc)
+		return rc;
+	rc = synth_list(index, targets, service, h, res);
+	real.freeaddrinfo(targets);
+	if (rc)
+		return rc;
+	if (h->ai_flags & AI_CANONNAME)
+		set_canonname(*res, lk->name, index);
+	if (log_level >= LOG_DEBUG) {
+		char text[ADDR_TEXT_MAX];
+		struct synth first;
+		synth_decode((*res)->ai_addr, (*res)->ai_addrlen, &first);
+		synth_text(&first, text);
+		log_msg(LOG_DEBUG, "getaddrinfo(%s) -> %s", lk->name, text);
+	}
+	return 0;
+}
+
 SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 			    const struct addrinfo *hints, struct addrinfo **res)
 {
 	struct lookup lk;
-	struct addrinfo h = {.ai_flags = AI_ADDRCONFIG | AI_V4MAPPED}, *targets;
-	unsigned index;
-	int port = 0;
+	struct addrinfo h = {.ai_flags = AI_ADDRCONFIG | AI_V4MAPPED};
 	real_ready();
 	if (hints) {
 		h.ai_flags = hints->ai_flags;
@@ -235,36 +288,11 @@ SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 	if ((h.ai_flags & AI_NUMERICHOST) ||
 	    (h.ai_family != AF_UNSPEC && h.ai_family != AF_INET &&
 	     h.ai_family != AF_INET6) ||
-	    !mapped(node, &lk))
+	    !lookup_begin(node, &lk))
 		return real.getaddrinfo(node, service, hints, res);
-
-	int rc = service_port(service, &h, &port);
-	if (rc)
-		return rc; /* a bad service or hints: libc's own answer */
-	const struct rule *primary = route_for(&lk, port);
-	if (!primary) /* no rule for this port: the name as it is */
-		return real.getaddrinfo(node, service, hints, res);
-	/* A program that binds gets what it can bind: the target's address. */
-	if (h.ai_flags & AI_PASSIVE)
-		return real.getaddrinfo(primary->target_host, service, hints, res);
-	rc = resolve_mapped(&lk, primary, h.ai_family, h.ai_flags, &index,
-			    &targets);
-	if (rc)
-		return rc;
-	rc = synth_list(index, targets, service, &h, res);
-	real.freeaddrinfo(targets);
-	if (rc)
-		return rc;
-	if (h.ai_flags & AI_CANONNAME)
-		set_canonname(*res, lk.name, index);
-	if (log_level >= LOG_DEBUG) {
-		char text[ADDR_TEXT_MAX];
-		struct synth first;
-		synth_decode((*res)->ai_addr, (*res)->ai_addrlen, &first);
-		synth_text(&first, text);
-		log_msg(LOG_DEBUG, "getaddrinfo(%s) -> %s", lk.name, text);
-	}
-	return 0;
+	int rc = answer(&lk, node, service, hints, &h, res);
+	current_leave(lk.ticket);
+	return rc;
 }
 
 /* ---- the hostent family --------------------------------------------- */
@@ -291,6 +319,20 @@ struct host_answer {
 	size_t naddrs;
 	unsigned char addrs[SYNTH_POS][16];
 };
+
+static int host_answer(const char *node, int family, struct host_answer *out);
+
+/* 0 and the answer; -1: not a mapped name; else an h_errno value. */
+static int host_lookup(const char *node, int family, struct host_answer *out)
+{
+	real_ready();
+	if ((family != AF_INET && family != AF_INET6) ||
+	    !lookup_begin(node, &out->lk))
+		return -1;
+	int herr = host_answer(node, family, out);
+	current_leave(out->lk.ticket);
+	return herr;
+}
 
 /* Lays out a hostent in the caller's buffer. */
 static int fill_hostent(struct hostent *he, char *buf, size_t buflen,
@@ -319,13 +361,11 @@ static int fill_hostent(struct hostent *he, char *buf, size_t buflen,
 	return 0;
 }
 
-/* 0 and the answer; -1: not a mapped name; else an h_errno value. */
-static int host_lookup(const char *node, int family, struct host_answer *out)
+static int host_answer(const char *node, int family, struct host_answer *out)
 {
 	struct addrinfo *targets;
 	unsigned index;
-	real_ready();
-	if ((family != AF_INET && family != AF_INET6) || !mapped(node, &out->lk))
+	if (!mapped(node, &out->lk))
 		return -1;
 	const struct rule *primary = route_for(&out->lk, 0);
 	int rc = resolve_mapped(&out->lk, primary, family, 0, &index, &targets);

@@ -1,13 +1,18 @@
-/* Loading: the environment and the configuration, read once per process.
+/* Loading and reloading: the environment and the configuration.
  *
  * Not in the constructor: a process that never looks up a name or
  * connects to an internet address (a shell, /bin/true, a program that only
  * talks over unix sockets) never reads the file. The first hooked call
  * that needs the rules loads them, in whatever thread, possibly before the
  * constructor ran; other threads wait for it. Loading reads files only:
- * no target is resolved until a lookup or a connect needs it. shim_state holds the loader's pid while loading: a
- * child forked in the middle sees a pid not its own and loads again rather
- * than waiting for a thread that does not exist in it. */
+ * no target is resolved until a lookup or a connect needs it. shim_state
+ * holds the loader's pid while loading: a child forked in the middle sees
+ * a pid not its own and loads again rather than wait for a thread that
+ * does not exist in it.
+ *
+ * Afterwards lookups look at the file at most once a second and, when it
+ * changed, build a new ruleset and put it in force (current.c); an edit
+ * with errors keeps the rules in force. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -15,24 +20,56 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "current.h"
 #include "init.h"
 #include "rules.h"
+#include "slots.h"
 #include "targets.h"
 
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define MESSAGES_SHOWN 100
+#define PROGRAM_NAME_MAX 64
 
 _Atomic int shim_state;
 _Atomic int shim_connect_filter;
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
-static bool env_true(const char *name)
+/* What was read at load, for reloads. */
+static struct {
+	char path[4097]; /* "" when there is no file */
+	char *map;	 /* HOSTSHIM_MAP as it was */
+	int env_log;	 /* HOSTSHIM_LOG, or -1 */
+	bool follow;	 /* reload when the file changes */
+	bool present;	 /* the file was there at the last look */
+	struct file_id seen;
+} source = {.env_log = -1};
+
+/* argv[0] as the program started: Node.js rewrites it for its title. */
+static char program_arg0[PROGRAM_NAME_MAX];
+
+static const char *env_get(const char *name)
 {
-	const char *v = getenv(name);
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+	return getenv(name);
+}
+
+/* A HOSTSHIM_* boolean; anything but the file's words is a problem. */
+static bool env_flag(const char *name, bool fallback, struct config *cfg)
+{
+	const char *v = env_get(name);
+	bool value = fallback;
+	if (v && *v && !config_bool(v, &value)) {
+		log_msg(LOG_ERROR, "%s: '%.20s' is not true or false (1/0, "
+				   "yes/no, on/off)",
+			name, v);
+		cfg->nmessages++; /* counts for strict mode */
+		return fallback;
+	}
+	return value;
 }
 
 static void report_messages(const struct config *cfg, bool always)
@@ -46,10 +83,106 @@ static void report_messages(const struct config *cfg, bool always)
 			cfg->nmessages - MESSAGES_SHOWN);
 }
 
+/* ---- which programs ------------------------------------------------ */
+
+static bool name_listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, " ,\t");
+		if (n == len && len && !strncmp(p, name, n))
+			return true;
+		p += n;
+		p += strspn(p, " ,\t");
+	}
+	return false;
+}
+
+static void exe_name(char out[PROGRAM_NAME_MAX])
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+	*out = '\0';
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t len = strnlen(base, PROGRAM_NAME_MAX - 1);
+	memcpy(out, base, len);
+	out[len] = '\0';
+}
+
+/* Whether the rules apply to this program: by the executable's name and
+ * by argv[0] as it was at start, `only` and `skip` from the environment
+ * winning over the file's. */
+static bool rules_apply(const struct config *cfg, const char *arg0,
+			const char *exe)
+{
+	const char *only = env_get("HOSTSHIM_ONLY"), *skip = env_get("HOSTSHIM_SKIP");
+	if (!only)
+		only = cfg->only;
+	if (!skip)
+		skip = cfg->skip;
+	if (name_listed(skip, arg0) || name_listed(skip, exe))
+		return false;
+	return !only || !only[strspn(only, " ,\t")] || name_listed(only, arg0) ||
+	       name_listed(only, exe);
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+static void read_config(struct config *cfg)
+{
+	*cfg = (struct config){.file_log = -1, .reload = true};
+	if (*source.path) {
+		source.present = file_id_at(source.path, &source.seen) == 0;
+		config_parse_file(cfg, source.path);
+	}
+	if (source.map)
+		config_parse_map(cfg, source.map);
+	config_merge(cfg);
+}
+
+static void set_log_level(const struct config *cfg)
+{
+	log_level = source.env_log >= 0	  ? (enum log_level)source.env_log
+		    : cfg->file_log >= 0 ? (enum log_level)cfg->file_log
+					 : LOG_WARN;
+}
+
+/* The rules of `cfg` in force, and connect told whether address rules
+ * exist. */
+static void put_in_force(struct config *cfg)
+{
+	struct ruleset *rs = rules_build(cfg);
+	if (!rs) {
+		log_msg(LOG_ERROR, "out of memory building the rule tables; "
+				   "keeping the rules in force");
+		return;
+	}
+	const struct ruleset *old = current_peek();
+	if (old)
+		targets_inherit(rules_targets(rs), rules_targets(old));
+	rules_free(current_replace(rs, slots_rematch));
+	atomic_store_explicit(&shim_connect_filter,
+			      rules_have_addrs(rs) ? CONNECT_ALL
+						   : CONNECT_SYNTH_ONLY,
+			      memory_order_release);
+}
+
 /* HOSTSHIM_CHECK=1, for `hostshim --check`: list the rules, then exit. */
-static void check_and_exit(struct config *cfg)
+static void check_and_exit(struct config *cfg, bool applies)
 {
 	int unresolved = 0;
+	size_t nmessages = cfg->nmessages;
+	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
+	struct ruleset *rs = rules_build(cfg);
+	if (!rs) {
+		printf("out of memory\n");
+		_exit(1);
+	}
+	cfg = (struct config *)rules_config(rs);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule *r = cfg->rules[i];
 		char where[512];
@@ -68,78 +201,134 @@ static void check_and_exit(struct config *cfg)
 		printf("%s -> %s (%s) %s\n", r->public_text, r->target_text,
 		       r->origin, where);
 	}
-	printf("%zu rules, %zu errors\n", cfg->nrules, cfg->nmessages);
+	if (program && *program)
+		printf("the rules %s to %s\n", applies ? "apply" : "do not apply",
+		       program);
+	printf("%zu rules, %zu errors\n", cfg->nrules, nmessages);
 	fflush(stdout);
-	_exit(cfg->nmessages ? 1 : unresolved ? 3 : 0);
+	_exit(nmessages ? 1 : unresolved ? 3 : 0);
 }
-
-/* The rule tables point into these rules for the life of the process. */
-static struct config loaded __attribute__((used));
 
 static void load(void)
 {
-	struct config cfg = {.file_log = -1};
-	const char *path = getenv("HOSTSHIM_CONFIG");
-	const char *map = getenv("HOSTSHIM_MAP");
-	const char *level = getenv("HOSTSHIM_LOG");
-	bool check = env_true("HOSTSHIM_CHECK");
+	struct config cfg;
+	const char *path = env_get("HOSTSHIM_CONFIG");
+	const char *map = env_get("HOSTSHIM_MAP");
+	const char *level = env_get("HOSTSHIM_LOG");
 	enum log_level env_level = LOG_WARN;
-	bool env_level_ok = level && log_level_parse(level, &env_level);
+	bool level_ok = level && log_level_parse(level, &env_level);
 
 	log_remember_stderr();
 	if (!path || !*path)
-		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
-	if (path)
-		config_parse_file(&cfg, path);
-	if (map)
-		config_parse_map(&cfg, map);
-	config_merge(&cfg);
+		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : "";
+	if (strcmp(path, "/dev/null")) /* the usual way to say "no file" */
+		snprintf(source.path, sizeof source.path, "%s", path);
+	source.map = map ? strdup(map) : NULL;
+	source.env_log = level_ok ? (int)env_level : -1;
+	read_config(&cfg);
 
-	log_level = env_level_ok ? env_level
-		    : cfg.file_log >= 0 ? (enum log_level)cfg.file_log
-					: LOG_WARN;
+	bool check = env_flag("HOSTSHIM_CHECK", false, &cfg);
+	bool strict = env_flag("HOSTSHIM_STRICT", false, &cfg) || cfg.strict;
+	source.follow = env_flag("HOSTSHIM_RELOAD", cfg.reload, &cfg) &&
+			*source.path;
+	set_log_level(&cfg);
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
-	if (level && !env_level_ok)
+	if (level && !level_ok) {
 		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
 				   "error, warn, info, debug)",
 			level);
+		cfg.nmessages += !check && strict;
+	}
 	report_messages(&cfg, check);
+	char exe[PROGRAM_NAME_MAX];
+	exe_name(exe);
+	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
+	bool applies = check && program ? rules_apply(&cfg, program, program)
+					 : rules_apply(&cfg, program_arg0, exe);
+	if (check)
+		check_and_exit(&cfg, applies);
 	/* --check reports every problem itself, strict or not. */
-	if (!check && (env_true("HOSTSHIM_STRICT") || cfg.strict) &&
-	    cfg.nmessages) {
+	if (strict && cfg.nmessages) {
 		log_msg(LOG_ERROR, "strict mode: %zu configuration problem%s, "
 				   "exiting",
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
 		_exit(2);
 	}
-	for (size_t i = 0; i < cfg.nrules; i++)
-		cfg.rules[i]->id = (unsigned)i;
-	if (!targets_build(cfg.rules, cfg.nrules)) {
-		size_t kept = 0;
-		log_msg(LOG_ERROR, "out of memory building the target table; "
-				   "some rules are missing");
-		for (size_t i = 0; i < cfg.nrules; i++)
-			if (cfg.rules[i]->target)
-				cfg.rules[kept++] = cfg.rules[i];
-		cfg.nrules = kept;
+	if (!applies) {
+		log_msg(LOG_INFO, "the rules do not apply to %s (%s): only/skip",
+			program_arg0, exe);
+		config_free(&cfg);
+		cfg = (struct config){.file_log = -1};
+		source.follow = false;
 	}
-	if (check)
-		check_and_exit(&cfg);
-	if (!rules_build(cfg.rules, cfg.nrules))
-		log_msg(LOG_ERROR, "out of memory building the rule tables; "
-				   "some rules are missing");
-	atomic_store_explicit(&shim_connect_filter,
-			      rules_have_addrs() ? CONNECT_ALL
-						 : CONNECT_SYNTH_ONLY,
-			      memory_order_release);
-	for (size_t i = 0; i < cfg.nmessages; i++)
-		free(cfg.messages[i].text);
-	free(cfg.messages);
-	cfg.messages = NULL;
-	cfg.nmessages = 0;
-	loaded = cfg;
+	put_in_force(&cfg);
+	config_free(&cfg);
 }
+
+/* ---- reloading ----------------------------------------------------- */
+
+static _Atomic long last_look;
+static _Atomic int reloader; /* pid of the process a thread of which reloads */
+
+static bool same_file(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static void reload(void)
+{
+	struct file_id now;
+	if (file_id_at(source.path, &now)) {
+		if (source.present)
+			log_msg(LOG_WARN, "%s: %s; keeping the rules in force",
+				source.path, strerror(errno));
+		source.present = false;
+		return;
+	}
+	if (source.present && same_file(&now, &source.seen))
+		return;
+	struct config cfg;
+	read_config(&cfg);
+	if (cfg.nmessages) {
+		report_messages(&cfg, false);
+		log_msg(LOG_WARN, "%s changed: %zu problem%s; keeping the rules "
+				  "in force",
+			source.path, cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
+	} else {
+		set_log_level(&cfg);
+		log_msg(LOG_INFO, "%s changed: %zu rules in force", source.path,
+			cfg.nrules);
+		put_in_force(&cfg);
+	}
+	config_free(&cfg);
+}
+
+void reload_if_changed(void)
+{
+	struct timespec ts;
+	if (!source.follow || shim_busy)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	long seen = atomic_load_explicit(&last_look, memory_order_relaxed);
+	if (seen == ts.tv_sec ||
+	    !atomic_compare_exchange_strong(&last_look, &seen, ts.tv_sec))
+		return;
+	int me = (int)getpid(), other = 0;
+	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&
+	    (other == me || /* a thread of ours is at it */
+	     !atomic_compare_exchange_strong(&reloader, &other, me)))
+		return;
+	int saved = errno;
+	shim_busy++;
+	reload();
+	shim_busy--;
+	errno = saved;
+	atomic_store(&reloader, 0);
+}
+
+/* ---- once ---------------------------------------------------------- */
 
 bool shim_load(void)
 {
@@ -171,11 +360,18 @@ bool shim_load(void)
 	}
 }
 
-/* `hostshim --check` runs a program that needs no rules, and strict mode
- * asked in the environment promises to stop a bad configuration at start:
- * both load now. */
+/* argv[0] is kept now, before the program can rename itself. `hostshim
+ * --check` runs a program that needs no rules, and strict mode asked in
+ * the environment promises to stop a bad configuration at start: both
+ * load now. */
 __attribute__((constructor)) static void on_load(void)
 {
-	if (env_true("HOSTSHIM_CHECK") || env_true("HOSTSHIM_STRICT"))
+	bool yes = false;
+	const char *v;
+	snprintf(program_arg0, sizeof program_arg0, "%s",
+		 program_invocation_short_name ? program_invocation_short_name
+					       : "");
+	if (((v = env_get("HOSTSHIM_CHECK")) && config_bool(v, &yes) && yes) ||
+	    ((v = env_get("HOSTSHIM_STRICT")) && config_bool(v, &yes) && yes))
 		shim_ready();
 }

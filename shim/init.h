@@ -19,6 +19,9 @@ enum { CONNECT_SYNTH_ONLY = 1, /* no address rules: only synthetic ones */
        CONNECT_ALL };
 extern _Atomic int shim_connect_filter;
 bool shim_load(void);
+/* On the lookup path: puts an edited configuration file in force; looks
+ * at the file at most once a second. */
+void reload_if_changed(void);
 
 /* True when rules may apply: loads the configuration on first use. False
  * while this thread is loading it. Once loaded, always true: a signal

@@ -33,25 +33,44 @@ bool log_level_parse(const char *text, enum log_level *out)
 	return false;
 }
 
-int file_id(int fd, struct file_id *out)
+static int stat_any(int fd, const char *path, struct file_id *out)
 {
 #ifdef __GLIBC__
 	/* fstat would bind to glibc 2.33's symbol; statx is there since 2.28. */
 	struct statx sx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_INO, &sx))
+	if (statx(fd, path, *path ? 0 : AT_EMPTY_PATH,
+		  STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE |
+			  STATX_MTIME | STATX_CTIME,
+		  &sx))
 		return -1;
 	out->mode = sx.stx_mode;
 	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
 	out->ino = sx.stx_ino;
+	out->size = sx.stx_size;
+	out->mtime_ns = sx.stx_mtime.tv_sec * 1000000000ll + sx.stx_mtime.tv_nsec;
+	out->ctime_ns = sx.stx_ctime.tv_sec * 1000000000ll + sx.stx_ctime.tv_nsec;
 #else
 	struct stat st;
-	if (fstat(fd, &st))
+	if (*path ? stat(path, &st) : fstat(fd, &st))
 		return -1;
 	out->mode = st.st_mode;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	out->ctime_ns = st.st_ctim.tv_sec * 1000000000ll + st.st_ctim.tv_nsec;
 #endif
 	return 0;
+}
+
+int file_id(int fd, struct file_id *out)
+{
+	return stat_any(fd, "", out);
+}
+
+int file_id_at(const char *path, struct file_id *out)
+{
+	return stat_any(AT_FDCWD, path, out);
 }
 
 /* What fd 2 was at load. A program may close it and reuse the number for

@@ -19,9 +19,12 @@ bool log_first_time(uint64_t key);
 
 struct file_id {
 	unsigned mode;
-	uint64_t dev, ino;
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
 };
+/* Of an open file, or with a path of a named one (followed if a link). */
 int file_id(int fd, struct file_id *out);
+int file_id_at(const char *path, struct file_id *out);
 
 /* Formatting into a caller's buffer; each returns the end of what it wrote
  * (a NUL is written there). Async-signal-safe: connect uses them. */

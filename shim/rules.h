@@ -17,11 +17,19 @@ struct match {
 	const struct pattern *by_precedence[MATCH_MAX];
 	size_t n;
 };
-bool rules_build(struct rule **rules, size_t n);
-bool rules_may_match(const char *node);
-bool rules_have_addrs(void);
-bool rules_match_name(const char *name, struct match *m);
-const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port);
+/* The tables of one configuration. */
+struct ruleset;
+struct ruleset *rules_build(struct config *cfg);
+void rules_free(struct ruleset *rs);
+const struct config *rules_config(const struct ruleset *rs);
+struct targets *rules_targets(const struct ruleset *rs);
+
+bool rules_may_match(const struct ruleset *rs, const char *node);
+bool rules_have_addrs(const struct ruleset *rs);
+bool rules_match_name(const struct ruleset *rs, const char *name,
+		      struct match *m);
+const struct rule *rules_match_addr(const struct ruleset *rs,
+				    const struct sockaddr *sa, uint16_t port);
 size_t rules_routes(const struct match *m, const struct rule **out,
 		    size_t max);
 bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1]);

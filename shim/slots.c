@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "rules.h"
 #include "slots.h"
 
 const unsigned char synth6_prefix[12] = {0xfd, 0x68, 0x73, 0x68, 0x69, 0x6d};
@@ -118,7 +119,8 @@ static void fill(struct slot *s, const char *name,
 {
 	uint64_t words[NAME_WORDS] = {0};
 	bool any_port = false;
-	strcpy(s->key, name);
+	if (s->key != name)
+		strcpy(s->key, name);
 	memcpy(words, name, strlen(name));
 	unsigned g = atomic_load_explicit(&s->gen, memory_order_relaxed);
 	atomic_store_explicit(&s->gen, g + 1, memory_order_relaxed);
@@ -226,4 +228,39 @@ bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1])
 		}
 	}
 	return false;
+}
+
+/* After a reload: every name keeps its slot, so addresses already handed
+ * out keep working, and gets the new ruleset's rules. A name no rule maps
+ * any more goes where it really resolves: resolved here for the first
+ * UNMAPPED_RESOLVED of them (a removed wildcard may leave thousands; the
+ * rest are refused until the program looks them up again). */
+#define UNMAPPED_RESOLVED 64
+
+void slots_rematch(const struct ruleset *rs)
+{
+	unsigned unmapped[UNMAPPED_RESOLVED], nunmapped = 0;
+	table_lock_take();
+	for (unsigned i = 1; i < next_unused; i++) {
+		struct slot *s = &slots[i];
+		const struct rule *routes[ROUTES_MAX];
+		struct match m;
+		size_t n = 0;
+		if (!s->listed)
+			continue;
+		if (rules_match_name(rs, s->key, &m))
+			n = rules_routes(&m, routes, ROUTES_MAX);
+		if (n > ROUTES_MAX)
+			n = ROUTES_MAX;
+		fill(s, s->key, routes, n);
+		if (!n && nunmapped < UNMAPPED_RESOLVED)
+			unmapped[nunmapped++] = i;
+	}
+	table_lock_drop();
+	for (unsigned k = 0; k < nunmapped; k++) {
+		char name[NAME_MAX_LEN + 1];
+		if (slot_name(unmapped[k], name))
+			target_resolve(&slots[unmapped[k]].own, name, AF_UNSPEC,
+				       0, NULL);
+	}
 }

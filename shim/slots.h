@@ -71,6 +71,8 @@ unsigned slot_assign(const char *name, const struct rule *const *routes,
 		     size_t n);
 struct target *slot_own(unsigned index);
 const char *slot_key(unsigned index); /* musl's ai_canonname */
+struct ruleset;
+void slots_rematch(const struct ruleset *rs);
 
 /* connect, sendto, reverse lookups: no lock, no heap. */
 struct route {

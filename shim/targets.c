@@ -30,11 +30,14 @@ struct target_entry {
 	struct target t;
 	UT_hash_handle hh;
 };
-static struct target_entry *by_host;
-/* Named targets of address rules not resolved yet: the first lookup of
- * any name resolves them, so that a program which looks names up (on a
- * worker thread, like Node) never has connect wait for them. */
-static _Atomic bool addr_targets_pending;
+/* The targets of one ruleset. */
+struct targets {
+	struct target_entry *by_host;
+	/* Named targets of address rules not resolved yet: the first lookup
+	 * of any name resolves them, so that a program which looks names up
+	 * (on a worker thread, like Node) never has connect wait for them. */
+	_Atomic bool addr_pending;
+};
 
 /* ---- storing (lookups) --------------------------------------------- */
 
@@ -81,24 +84,17 @@ static void put_addr(uint32_t w[ANSWER_WORDS], const struct sockaddr *sa)
 	w[W_COUNTS] = n4 | n6 << 8;
 }
 
-/* Replaces the families `list` answers for with its addresses: both for
- * an AF_UNSPEC question, else the one asked (v4-mapped ones are IPv4). */
-static void store(struct target *t, const struct addrinfo *list, int asked)
+static void current_words(const struct target *t, uint32_t w[ANSWER_WORDS])
 {
-	uint32_t w[ANSWER_WORDS];
-	unsigned a = atomic_load_explicit(&t->active, memory_order_relaxed);
-	unsigned b = a ^ 1;
-	bool v4 = asked != AF_INET6, v6 = asked != AF_INET;
+	unsigned a = atomic_load_explicit(&t->active, memory_order_acquire);
 	for (unsigned i = 0; i < ANSWER_WORDS; i++)
 		w[i] = atomic_load_explicit(&t->words[a][i], memory_order_relaxed);
-	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next)
-		v4 |= ai->ai_family == AF_INET6 &&
-		      IN6_IS_ADDR_V4MAPPED(
-			      &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
-	w[W_COUNTS] &= (v4 ? 0 : 0xffu) | (v6 ? 0 : 0xff00u);
-	for (; list; list = list->ai_next)
-		put_addr(w, list->ai_addr);
+}
 
+/* Publishes `w` as the answer; the caller is the writer. */
+static void publish(struct target *t, const uint32_t w[ANSWER_WORDS])
+{
+	unsigned b = atomic_load_explicit(&t->active, memory_order_relaxed) ^ 1;
 	unsigned g = atomic_load_explicit(&t->gen[b], memory_order_relaxed);
 	atomic_store_explicit(&t->gen[b], g + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
@@ -107,6 +103,23 @@ static void store(struct target *t, const struct addrinfo *list, int asked)
 	atomic_store_explicit(&t->gen[b], g + 2, memory_order_release);
 	atomic_store_explicit(&t->active, b, memory_order_release);
 	atomic_store_explicit(&t->resolved, true, memory_order_release);
+}
+
+/* Replaces the families `list` answers for with its addresses: both for
+ * an AF_UNSPEC question, else the one asked (v4-mapped ones are IPv4). */
+static void store(struct target *t, const struct addrinfo *list, int asked)
+{
+	uint32_t w[ANSWER_WORDS];
+	bool v4 = asked != AF_INET6, v6 = asked != AF_INET;
+	current_words(t, w);
+	for (const struct addrinfo *ai = list; ai; ai = ai->ai_next)
+		v4 |= ai->ai_family == AF_INET6 &&
+		      IN6_IS_ADDR_V4MAPPED(
+			      &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+	w[W_COUNTS] &= (v4 ? 0 : 0xffu) | (v6 ? 0 : 0xff00u);
+	for (; list; list = list->ai_next)
+		put_addr(w, list->ai_addr);
+	publish(t, w);
 }
 
 static long now_seconds(void)
@@ -157,19 +170,18 @@ void target_ensure(struct target *t)
 	target_resolve(t, t->host, AF_UNSPEC, 0, NULL);
 }
 
-void targets_prepare(void)
+void targets_prepare(struct targets *ts)
 {
-	if (!atomic_load_explicit(&addr_targets_pending, memory_order_relaxed))
+	if (!atomic_load_explicit(&ts->addr_pending, memory_order_relaxed))
 		return;
 	bool pending = false;
-	for (struct target_entry *e = by_host; e; e = e->hh.next) {
+	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
 		if (!e->t.for_addr_rule)
 			continue;
 		target_ensure(&e->t);
 		pending |= !atomic_load(&e->t.resolved);
 	}
-	atomic_store_explicit(&addr_targets_pending, pending,
-			      memory_order_relaxed);
+	atomic_store_explicit(&ts->addr_pending, pending, memory_order_relaxed);
 }
 
 /* ---- reading (connect) --------------------------------------------- */
@@ -290,38 +302,65 @@ void target_describe(const struct target *t, char *buf, size_t len)
 
 /* One target per distinct host; rule->target points at it. Literal
  * targets are parsed now (no resolver involved); names wait for their
- * first use. */
-bool targets_build(struct rule **rules, size_t n)
+ * first use. NULL when out of memory. */
+struct targets *targets_build(struct rule **rules, size_t n)
 {
-	bool ok = true;
+	struct targets *ts = calloc(1, sizeof *ts);
+	if (!ts)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		struct rule *r = rules[i];
 		struct target_entry *e;
-		HASH_FIND_STR(by_host, r->target_host, e);
-		if (!e) {
-			bool added = true;
-			if (!(e = calloc(1, sizeof *e))) {
-				ok = false;
-				continue;
-			}
+		bool added = true;
+		HASH_FIND_STR(ts->by_host, r->target_host, e);
+		if (!e && (e = calloc(1, sizeof *e))) {
 			e->t.host = r->target_host;
 			e->t.literal = r->target_literal;
 #undef uthash_nonfatal_oom
 #define uthash_nonfatal_oom(obj) (added = false)
-			HASH_ADD_KEYPTR(hh, by_host, e->t.host, strlen(e->t.host), e);
-			if (!added) {
-				free(e);
-				ok = false;
-				continue;
-			}
-			if (e->t.literal)
+			HASH_ADD_KEYPTR(hh, ts->by_host, e->t.host,
+					strlen(e->t.host), e);
+			if (added && e->t.literal)
 				target_resolve(&e->t, e->t.host, AF_UNSPEC, 0, NULL);
+		}
+		if (!e || !added) {
+			free(e);
+			targets_free(ts);
+			return NULL;
 		}
 		r->target = &e->t;
 		if (r->kind == PUBLIC_ADDR && !r->target_literal) {
 			e->t.for_addr_rule = true;
-			atomic_store(&addr_targets_pending, true);
+			atomic_store(&ts->addr_pending, true);
 		}
 	}
-	return ok;
+	return ts;
+}
+
+/* Answers `old` has for hosts `ts` has too: after a reload, a target
+ * that stays is where it was until a lookup says otherwise. */
+void targets_inherit(struct targets *ts, const struct targets *old)
+{
+	struct target_entry *e, *was;
+	uint32_t w[ANSWER_WORDS];
+	for (e = ts->by_host; e; e = e->hh.next) {
+		HASH_FIND_STR(old->by_host, e->t.host, was);
+		if (!was || e->t.literal ||
+		    !atomic_load_explicit(&was->t.resolved, memory_order_acquire))
+			continue;
+		current_words(&was->t, w);
+		publish(&e->t, w);
+	}
+}
+
+void targets_free(struct targets *ts)
+{
+	struct target_entry *e, *next;
+	if (!ts)
+		return;
+	HASH_ITER(hh, ts->by_host, e, next) {
+		HASH_DEL(ts->by_host, e);
+		free(e);
+	}
+	free(ts);
 }

@@ -48,11 +48,14 @@ struct pick {
 	int fd;		/* asked whether it is IPV6_V6ONLY, when that decides */
 };
 
-bool targets_build(struct rule **rules, size_t n);
+struct targets;
+struct targets *targets_build(struct rule **rules, size_t n);
+void targets_inherit(struct targets *ts, const struct targets *old);
+void targets_free(struct targets *ts);
+void targets_prepare(struct targets *ts);
 int target_resolve(struct target *t, const char *host, int family, int flags,
 		   struct addrinfo **list);
 void target_ensure(struct target *t);
-void targets_prepare(void);
 bool target_pick(const struct target *t, const struct pick *p,
 		 struct sockaddr_storage *out, socklen_t *len);
 void target_describe(const struct target *t, char *buf, size_t len);
