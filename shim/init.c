@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -22,10 +23,50 @@ _Atomic int shim_state;
 _Atomic int shim_connect_filter;
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
-static bool env_true(const char *name)
+/* A HOSTSHIM_* variable, or NULL. In a setuid or setgid program (AT_SECURE)
+ * the environment is the caller's, not the program's owner's: there no
+ * variable counts, only the default file under the trust rules. */
+const char *env_get(const char *name)
 {
-	const char *v = getenv(name);
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+	return secure_getenv(name);
+}
+
+/* A yes/no variable, with the words of the file's `strict`. Unset or empty:
+ * *out is left alone. False for any other word: a configuration problem. */
+bool env_flag(const char *name, bool *out)
+{
+	const char *v = env_get(name);
+	return !v || !*v || config_bool(v, out);
+}
+
+#define BOOL_WORDS "1, true, yes, on, 0, false, no, off"
+
+/* The variables' own problems, first among the messages. *strict: 1 or 0
+ * when HOSTSHIM_STRICT says so, -1 when unset. A value that says neither
+ * yes nor no turns strict mode on: whoever set it most likely wanted it,
+ * and the exit then says what is wrong. */
+static void read_env_flags(struct config *cfg, bool *check, int *strict)
+{
+	const char *strict_text = env_get("HOSTSHIM_STRICT");
+	bool on = false;
+	const char *level = env_get("HOSTSHIM_LOG");
+	enum log_level unused;
+	if (level && !log_level_parse(level, &unused))
+		config_env_problem(cfg, "HOSTSHIM_LOG",
+				   "unknown level '%.20s' (off, error, warn, "
+				   "info, debug)",
+				   level);
+	if (!env_flag("HOSTSHIM_STRICT", &on)) {
+		config_env_problem(cfg, "HOSTSHIM_STRICT",
+				   "unknown value '%.20s' (" BOOL_WORDS ")",
+				   strict_text);
+		on = true;
+	}
+	*strict = strict_text && *strict_text ? on : -1;
+	if (!env_flag("HOSTSHIM_CHECK", check))
+		config_env_problem(cfg, "HOSTSHIM_CHECK",
+				   "unknown value '%.20s' (" BOOL_WORDS ")",
+				   env_get("HOSTSHIM_CHECK"));
 }
 
 static void report_messages(const struct config *cfg, bool always)
@@ -90,16 +131,21 @@ static struct config loaded __attribute__((used));
 static void load(void)
 {
 	struct config cfg = {.file_log = -1};
-	const char *path = getenv("HOSTSHIM_CONFIG");
-	const char *map = getenv("HOSTSHIM_MAP");
-	const char *level = getenv("HOSTSHIM_LOG");
-	bool check = env_true("HOSTSHIM_CHECK");
+	const char *path = env_get("HOSTSHIM_CONFIG");
+	const char *map = env_get("HOSTSHIM_MAP");
+	const char *level = env_get("HOSTSHIM_LOG");
+	bool check = false;
+	int env_strict;
 	enum log_level env_level = LOG_WARN;
 	bool env_level_ok = level && log_level_parse(level, &env_level);
 
 	log_remember_stderr();
+	read_env_flags(&cfg, &check, &env_strict);
+	/* AT_EACCESS: a setuid program looks with its own rights. */
 	if (!path || !*path)
-		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
+		path = faccessat(AT_FDCWD, DEFAULT_CONFIG, F_OK, AT_EACCESS) == 0
+			       ? DEFAULT_CONFIG
+			       : NULL;
 	if (path)
 		config_parse_file(&cfg, path);
 	if (map)
@@ -111,13 +157,10 @@ static void load(void)
 					: LOG_WARN;
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
-	if (level && !env_level_ok)
-		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
-				   "error, warn, info, debug)",
-			level);
 	report_messages(&cfg, check);
-	/* --check reports every problem itself, strict or not. */
-	if (!check && (env_true("HOSTSHIM_STRICT") || cfg.strict) &&
+	/* --check reports every problem itself, strict or not. The variable,
+	 * when set, overrides the file, as HOSTSHIM_LOG does. */
+	if (!check && (env_strict >= 0 ? env_strict == 1 : cfg.strict) &&
 	    cfg.nmessages) {
 		log_msg(LOG_ERROR, "strict mode: %zu configuration problem%s, "
 				   "exiting",

@@ -37,9 +37,11 @@ int file_id(int fd, struct file_id *out)
 #ifdef __GLIBC__
 	/* fstat would bind to glibc 2.33's symbol; statx is there since 2.28. */
 	struct statx sx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_INO, &sx))
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO,
+		  &sx))
 		return -1;
 	out->mode = sx.stx_mode;
+	out->uid = sx.stx_uid;
 	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
 	out->ino = sx.stx_ino;
 #else
@@ -47,6 +49,7 @@ int file_id(int fd, struct file_id *out)
 	if (fstat(fd, &st))
 		return -1;
 	out->mode = st.st_mode;
+	out->uid = st.st_uid;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
 #endif

@@ -62,7 +62,7 @@ void real_resolve(void);
 
 enum log_level { LOG_OFF, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 struct file_id {
-	unsigned mode;
+	unsigned mode, uid;
 	uint64_t dev, ino;
 };
 int file_id(int fd, struct file_id *out);
@@ -130,6 +130,10 @@ struct config {
 void config_parse_file(struct config *cfg, const char *path);
 void config_parse_map(struct config *cfg, const char *map);
 void config_merge(struct config *cfg);
+/* A bad HOSTSHIM_* value: a configuration problem like a bad line. */
+void config_env_problem(struct config *cfg, const char *name,
+			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool config_bool(const char *text, bool *out); /* the file's true/false words */
 void config_free(struct config *cfg);
 
 /* ---- rules.c: matching ---------------------------------------------- */
@@ -246,6 +250,8 @@ enum { CONNECT_SYNTH_ONLY = 1, /* no address rules: only 127.88/16 */
        CONNECT_ALL };
 extern _Atomic int shim_connect_filter;
 bool shim_load(void);
+const char *env_get(const char *name);
+bool env_flag(const char *name, bool *out);
 /* True when rules may apply: loads the configuration on first use. False
  * while this thread is loading it. Once loaded, always true: a signal
  * handler that interrupts our own lookup still gets its connect rewritten. */
