@@ -7,6 +7,7 @@
  *   routes.c        a mapped name's targets, resolved in the lookup, read in connect
  *   hook_names.c    getaddrinfo, gethostbyname*, getnameinfo, gethostbyaddr*
  *   hook_connect.c  connect, sendto, sendmsg: where an address is rewritten
+ *   hook_dlopen.c   dlopen: RTLD_DEEPBIND libraries see the hooks too
  *   real.c          the libc functions we stand in front of
  *   log.c           messages on stderr
  *   init.c          loading once, from the constructor or the first hook

@@ -23,12 +23,16 @@ Layout
     early_threads_lib  a preload whose constructor starts resolving threads
     resolver_lib       a library that resolves names, for dl_resolve
     noipv6_lib         socket(AF_INET6) fails: a kernel without IPv6
+    deepbind   dlopen()s resolver_lib.so and deepbind_lib.so with RTLD_DEEPBIND
+    deepbind_lib       defines its own gnu_get_libc_version (a libc name)
+    deepbind_ctor_lib  a preload whose constructor dlopen()s with RTLD_DEEPBIND
 
 How it runs
   python3 tests/integration.py [-k PATTERN] [Class | Class.test | test ...]
   Test classes follow the brief: RuleForms, EntryPoints, RealClients,
   Precision, Failures, ConfigErrors, CheckMode, NonInterference,
-  ProcessLife, IPv6, Valgrind, LibraryShape.
+  ProcessLife, IPv6, Valgrind, LibraryShape; then Trust and Deepbind
+  (issue 11, items 9 and 8).
   The outer process (root; otherwise everything is skipped) creates the
   network namespace hostshim-it-<pid> with `lo` up (plus the addresses
   below and a veth pair with both ends inside), writes
