@@ -257,7 +257,7 @@ static dlopen_fn next_dlopen(void)
 	static dlopen_fn next;
 	dlopen_fn fn = __atomic_load_n(&next, __ATOMIC_ACQUIRE);
 	if (!fn) {
-		*(void **)&fn = dlsym(RTLD_NEXT, "dlopen");
+		fn = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
 		__atomic_store_n(&next, fn, __ATOMIC_RELEASE);
 	}
 	return fn;
