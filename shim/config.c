@@ -557,7 +557,8 @@ static const char *fix_for(const char *why)
  * opened first and the file looked up in it again, so that what was
  * checked is the directory of the file that was read. */
 static const char *untrusted_dir(const char *path, const struct file_id *file,
-				 char *dir, size_t dirlen, char *why, size_t len)
+				 char *dir, size_t dirlen, char *why,
+				 size_t len)
 {
 	char *real = realpath(path, NULL);
 	struct file_id d, again;

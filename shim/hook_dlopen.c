@@ -59,7 +59,8 @@ __asm__(".symver dlerror, dlerror@GLIBC_2.17");
 #define R_ABS64 R_AARCH64_ABS64
 #endif
 
-/* The functions we stand in front of (exports.map, less dlopen). */
+/* The functions we stand in front of: exports.map, less dlopen. A name
+ * not (yet) hooked is harmless: its global definition is libc's, skipped. */
 static const char *const hooked[] = {
 	"getaddrinfo",	   "getnameinfo",      "gethostbyname",
 	"gethostbyname2",  "gethostbyname_r",  "gethostbyname2_r",
@@ -76,12 +77,13 @@ struct rebind {
 	uintptr_t page;
 	void *next[NHOOKED];  /* libc's function: what our hook calls */
 	void *ours[NHOOKED];  /* our hook, or an earlier preload's */
-	void *deep[NHOOKED];  /* a lazy slot's binding-to-be, in the deep scope */
+	void *deep[NHOOKED];  /* a lazy slot's binding-to-be (deep scope) */
 };
 
 /* One object's tables, from its program headers. */
 struct object {
-	uintptr_t base, ro_start, ro_end; /* RELRO pages, as the loader rounds */
+	uintptr_t base;
+	uintptr_t ro_start, ro_end;	  /* RELRO pages, as the loader rounds */
 	uintptr_t lo, hi;		  /* its mapped range */
 	const ElfW(Sym) *symtab;
 	const char *strtab;
@@ -110,16 +112,18 @@ static void read_dynamic(struct object *o, const ElfW(Dyn) *d)
 	size_t relasz = 0, pltsz = 0;
 	bool plt_rela = true;
 	for (; d->d_tag != DT_NULL; d++) {
+		void *at = (void *)dyn_ptr(o->base, d->d_un.d_ptr);
+		ElfW(Xword) v = d->d_un.d_val;
 		switch (d->d_tag) {
-		case DT_SYMTAB: o->symtab = (void *)dyn_ptr(o->base, d->d_un.d_ptr); break;
-		case DT_STRTAB: o->strtab = (void *)dyn_ptr(o->base, d->d_un.d_ptr); break;
-		case DT_RELA: o->rela = (void *)dyn_ptr(o->base, d->d_un.d_ptr); break;
-		case DT_RELASZ: relasz = d->d_un.d_val; break;
-		case DT_JMPREL: o->jmprel = (void *)dyn_ptr(o->base, d->d_un.d_ptr); break;
-		case DT_PLTRELSZ: pltsz = d->d_un.d_val; break;
-		case DT_PLTREL: plt_rela = d->d_un.d_val == DT_RELA; break;
-		case DT_FLAGS: o->bind_now |= (d->d_un.d_val & DF_BIND_NOW) != 0; break;
-		case DT_FLAGS_1: o->bind_now |= (d->d_un.d_val & DF_1_NOW) != 0; break;
+		case DT_SYMTAB: o->symtab = at; break;
+		case DT_STRTAB: o->strtab = at; break;
+		case DT_RELA: o->rela = at; break;
+		case DT_RELASZ: relasz = v; break;
+		case DT_JMPREL: o->jmprel = at; break;
+		case DT_PLTRELSZ: pltsz = v; break;
+		case DT_PLTREL: plt_rela = v == DT_RELA; break;
+		case DT_FLAGS: o->bind_now |= (v & DF_BIND_NOW) != 0; break;
+		case DT_FLAGS_1: o->bind_now |= (v & DF_1_NOW) != 0; break;
 		}
 	}
 	o->nrela = o->rela ? relasz / sizeof(ElfW(Rela)) : 0;
@@ -144,7 +148,8 @@ static bool read_object(const struct dl_phdr_info *info, uintptr_t page,
 			o->ro_end = (at + p->p_memsz) & ~(page - 1);
 		} else if (p->p_type == PT_LOAD) {
 			o->lo = at < o->lo ? at : o->lo;
-			o->hi = at + p->p_memsz > o->hi ? at + p->p_memsz : o->hi;
+			uintptr_t end = at + p->p_memsz;
+			o->hi = end > o->hi ? end : o->hi;
 		}
 	}
 	return *dyn != NULL;
@@ -227,7 +232,7 @@ static void rebind_deep(void *handle)
 {
 	int saved = errno;
 	struct rebind rb = {.handle = handle, .mem_fd = -1};
-	/* glibc's handle is the library's link_map (what RTLD_DI_LINKMAP gives). */
+	/* glibc's handle is the library's link_map (RTLD_DI_LINKMAP's). */
 	rb.start_ld = ((struct link_map *)handle)->l_ld;
 	rb.page = (uintptr_t)getauxval(AT_PAGESZ);
 	if (!rb.page)
@@ -244,8 +249,8 @@ static void rebind_deep(void *handle)
 	dl_iterate_phdr(each_object, &rb);
 	if (rb.mem_fd >= 0)
 		close(rb.mem_fd);
-	/* A name missing from the deep scope (a library without libc) left an
-	 * error for dlerror; the caller's dlopen succeeded: it must read none. */
+	/* A name missing from the deep scope (a library without libc) left
+	 * an error for dlerror; the caller's dlopen succeeded: it reads none. */
 	dlerror();
 	errno = saved;
 }
@@ -285,7 +290,9 @@ static __attribute__((noinline)) void *deep_dlopen(dlopen_fn next,
 SHIM_EXPORT SIBCALL void *dlopen(const char *file, int mode)
 {
 	dlopen_fn next = next_dlopen();
-	if (__builtin_expect(mode & RTLD_DEEPBIND, 0) && next)
+	if (!next) /* glibc < 2.34, libdl only in a library's local scope */
+		return NULL;
+	if (__builtin_expect(mode & RTLD_DEEPBIND, 0))
 		return deep_dlopen(next, file, mode);
 	TAIL return next(file, mode);
 }

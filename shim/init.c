@@ -143,9 +143,8 @@ static void load(void)
 	read_env_flags(&cfg, &check, &env_strict);
 	/* AT_EACCESS: a setuid program looks with its own rights. */
 	if (!path || !*path)
-		path = faccessat(AT_FDCWD, DEFAULT_CONFIG, F_OK, AT_EACCESS) == 0
-			       ? DEFAULT_CONFIG
-			       : NULL;
+		path = faccessat(AT_FDCWD, DEFAULT_CONFIG, F_OK,
+				 AT_EACCESS) == 0 ? DEFAULT_CONFIG : NULL;
 	if (path)
 		config_parse_file(&cfg, path);
 	if (map)

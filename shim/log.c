@@ -37,8 +37,8 @@ int file_id(int fd, struct file_id *out)
 #ifdef __GLIBC__
 	/* fstat would bind to glibc 2.33's symbol; statx is there since 2.28. */
 	struct statx sx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO,
-		  &sx))
+	unsigned want = STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO;
+	if (statx(fd, "", AT_EMPTY_PATH, want, &sx))
 		return -1;
 	out->mode = sx.stx_mode;
 	out->uid = sx.stx_uid;

@@ -133,7 +133,8 @@ void config_parse_map(struct config *cfg, const char *map);
 void config_merge(struct config *cfg);
 /* A bad HOSTSHIM_* value: a configuration problem like a bad line. */
 void config_env_problem(struct config *cfg, const char *name,
-			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 bool config_bool(const char *text, bool *out); /* the file's true/false words */
 void config_free(struct config *cfg);
 
