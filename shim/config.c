@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -319,8 +320,20 @@ static void add_rule(struct config *cfg, int source, const char *origin,
 	cfg->rules[cfg->nrules++] = r;
 }
 
+void config_env_problem(struct config *cfg, const char *name,
+			const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	add_message(cfg, LOG_ERROR, name, "%s", what);
+}
+
 /* ---- the [shim] section -------------------------------------------- */
 
+/* Shared with HOSTSHIM_STRICT and the others: one set of words everywhere. */
 bool config_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -511,6 +524,94 @@ static char *next_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* ---- trust --------------------------------------------------------- */
+
+/* Why a file or directory can't be trusted, or NULL: like sudo with
+ * sudoers, a privileged process takes no orders from a file that someone
+ * other than root (or itself) owns or can change. */
+static const char *untrusted(const struct file_id *id, char *why, size_t len)
+{
+	if (id->uid != 0 && id->uid != (unsigned)geteuid()) {
+		snprintf(why, len, "owned by uid %u, not root", id->uid);
+		return why;
+	}
+	if (id->mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* What to run about it, for the message. */
+static const char *fix_for(const char *why)
+{
+	return !strncmp(why, "owned", 5)      ? "chown root"
+	       : !strncmp(why, "writable", 8) ? "chmod go-w"
+					      : NULL;
+}
+
+/* The directory the opened file is in, checked the same way. It is
+ * opened first and the file looked up in it again, so that what was
+ * checked is the directory of the file that was read. */
+static const char *untrusted_dir(const char *path, const struct file_id *file,
+				 char *dir, size_t dirlen, char *why,
+				 size_t len)
+{
+	char *real = realpath(path, NULL);
+	struct file_id d, again;
+	const char *bad = "its directory can't be checked";
+	snprintf(dir, dirlen, "%s", real ? real : path);
+	char *base = real ? strrchr(real, '/') : NULL;
+	if (!base) {
+		free(real);
+		return bad;
+	}
+	*base = '\0';
+	snprintf(dir, dirlen, "%s", *real ? real : "/");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : openat(dfd, base + 1, O_RDONLY | O_NONBLOCK |
+						O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !file_id(dfd, &d) && !file_id(fd, &again) &&
+	    again.dev == file->dev && again.ino == file->ino)
+		bad = untrusted(&d, why, len);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(real);
+	return bad;
+}
+
+/* Root, or a setuid/setgid program (AT_SECURE): the file must be owned by
+ * root or by the process's user and writable by no one else, and the same
+ * for its directory. One message naming the file and the reason. */
+static bool trusted(struct config *cfg, const char *path,
+		    const struct file_id *id)
+{
+	bool root = geteuid() == 0;
+	if (!root && !getauxval(AT_SECURE))
+		return true;
+	const char *who = root ? "running as root" : "running setuid/setgid";
+	char why[96], dir[4096];
+	const char *bad = untrusted(id, why, sizeof why);
+	if (bad) {
+		add_message(cfg, LOG_ERROR, path,
+			    "%s; %s, so no rules from it (%s)", bad, who,
+			    fix_for(bad));
+		return false;
+	}
+	bad = untrusted_dir(path, id, dir, sizeof dir, why, sizeof why);
+	if (bad && fix_for(bad)) {
+		add_message(cfg, LOG_ERROR, path,
+			    "directory %s: %s; %s, so no rules from it (%s %s)",
+			    dir, bad, who, fix_for(bad), dir);
+		return false;
+	} else if (bad) {
+		add_message(cfg, LOG_ERROR, path, "%s; %s, so no rules from it",
+			    bad, who);
+		return false;
+	}
+	return true;
+}
+
 /* Opens a configuration file, or says why not. Non-blocking first, so a
  * FIFO or a device can't hang the program at load. */
 static FILE *open_config(struct config *cfg, const char *path)
@@ -526,11 +627,8 @@ static FILE *open_config(struct config *cfg, const char *path)
 	} else if (!S_ISREG(id.mode)) {
 		add_message(cfg, LOG_WARN, path,
 			    "not a regular file; no rules from it");
-	} else if (geteuid() == 0 && (id.mode & (S_IWGRP | S_IWOTH))) {
-		/* Like sudo: root takes no orders from a file others can write. */
-		add_message(cfg, LOG_ERROR, path,
-			    "writable by group or others; running as root, so "
-			    "no rules from it (chmod go-w)");
+	} else if (!trusted(cfg, path, &id)) {
+		/* trusted() said why */
 	} else {
 		FILE *f = fdopen(fd, "r");
 		if (f) {

@@ -54,5 +54,9 @@ void config_merge(struct config *cfg);
 void config_free(struct config *cfg);
 /* true/yes/on/1 or false/no/off/0, any case; false for anything else. */
 bool config_bool(const char *text, bool *out);
+/* A bad HOSTSHIM_* value: a configuration problem like a bad line. */
+void config_env_problem(struct config *cfg, const char *name,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -15,6 +15,7 @@
  * with errors keeps the rules in force. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,24 +53,29 @@ static struct {
 /* argv[0] as the program started: Node.js rewrites it for its title. */
 static char program_arg0[PROGRAM_NAME_MAX];
 
+/* A HOSTSHIM_* variable, or NULL. In a setuid or setgid program (AT_SECURE)
+ * the environment is the caller's, not the program's owner's: there no
+ * variable counts, only the default file under the trust rules. */
 static const char *env_get(const char *name)
 {
-	return getenv(name);
+	return secure_getenv(name);
 }
 
-/* A HOSTSHIM_* boolean; anything but the file's words is a problem. */
-static bool env_flag(const char *name, bool fallback, struct config *cfg)
+#define BOOL_WORDS "1, true, yes, on, 0, false, no, off"
+
+/* A yes/no variable, with the words of the file's booleans: 1 or 0, or -1
+ * when unset or empty. Any other word is a configuration problem and
+ * counts as `bad`. */
+static int env_flag(const char *name, struct config *cfg, int bad)
 {
 	const char *v = env_get(name);
-	bool value = fallback;
-	if (v && *v && !config_bool(v, &value)) {
-		log_msg(LOG_ERROR, "%s: '%.20s' is not true or false (1/0, "
-				   "yes/no, on/off)",
-			name, v);
-		cfg->nmessages++; /* counts for strict mode */
-		return fallback;
-	}
-	return value;
+	bool on = false;
+	if (!v || !*v)
+		return -1;
+	if (config_bool(v, &on))
+		return on;
+	config_env_problem(cfg, name, "unknown value '%.20s' (" BOOL_WORDS ")", v);
+	return bad;
 }
 
 static void report_messages(const struct config *cfg, bool always)
@@ -132,9 +138,9 @@ static bool rules_apply(const struct config *cfg, const char *arg0,
 
 /* ---- reading ------------------------------------------------------- */
 
+/* The file and HOSTSHIM_MAP, after any problems already in `cfg`. */
 static void read_config(struct config *cfg)
 {
-	*cfg = (struct config){.file_log = -1, .reload = true};
 	if (*source.path) {
 		source.present = file_id_at(source.path, &source.seen) == 0;
 		config_parse_file(cfg, source.path);
@@ -211,35 +217,44 @@ static void check_and_exit(struct config *cfg, bool applies)
 
 static void load(void)
 {
-	struct config cfg;
+	struct config cfg = {.file_log = -1, .reload = true};
 	const char *path = env_get("HOSTSHIM_CONFIG");
 	const char *map = env_get("HOSTSHIM_MAP");
 	const char *level = env_get("HOSTSHIM_LOG");
 	enum log_level env_level = LOG_WARN;
-	bool level_ok = level && log_level_parse(level, &env_level);
 
 	log_remember_stderr();
+	/* The variables' own problems come first among the messages. */
+	if (level && !log_level_parse(level, &env_level))
+		config_env_problem(&cfg, "HOSTSHIM_LOG",
+				   "unknown level '%.20s' (off, error, warn, "
+				   "info, debug)",
+				   level);
+	source.env_log = level && log_level_parse(level, &env_level)
+				 ? (int)env_level
+				 : -1;
+	/* A strict value that says neither yes nor no turns strict mode on:
+	 * whoever set it most likely wanted it, and the exit says why. */
+	int env_strict = env_flag("HOSTSHIM_STRICT", &cfg, 1);
+	bool check = env_flag("HOSTSHIM_CHECK", &cfg, 0) == 1;
+	int env_reload = env_flag("HOSTSHIM_RELOAD", &cfg, -1);
+	/* AT_EACCESS: a setuid program looks with its own rights. */
 	if (!path || !*path)
-		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : "";
+		path = faccessat(AT_FDCWD, DEFAULT_CONFIG, F_OK, AT_EACCESS) == 0
+			       ? DEFAULT_CONFIG
+			       : "";
 	if (strcmp(path, "/dev/null")) /* the usual way to say "no file" */
 		snprintf(source.path, sizeof source.path, "%s", path);
 	source.map = map ? strdup(map) : NULL;
-	source.env_log = level_ok ? (int)env_level : -1;
 	read_config(&cfg);
 
-	bool check = env_flag("HOSTSHIM_CHECK", false, &cfg);
-	bool strict = env_flag("HOSTSHIM_STRICT", false, &cfg) || cfg.strict;
-	source.follow = env_flag("HOSTSHIM_RELOAD", cfg.reload, &cfg) &&
+	/* A variable, when set, wins over the file, as HOSTSHIM_LOG does. */
+	bool strict = env_strict >= 0 ? env_strict == 1 : cfg.strict;
+	source.follow = (env_reload >= 0 ? env_reload == 1 : cfg.reload) &&
 			*source.path;
 	set_log_level(&cfg);
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
-	if (level && !level_ok) {
-		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
-				   "error, warn, info, debug)",
-			level);
-		cfg.nmessages += !check && strict;
-	}
 	report_messages(&cfg, check);
 	char exe[PROGRAM_NAME_MAX];
 	exe_name(exe);
@@ -280,6 +295,7 @@ static bool same_file(const struct file_id *a, const struct file_id *b)
 static void reload(void)
 {
 	struct file_id now;
+	struct config cfg = {.file_log = -1, .reload = true};
 	if (file_id_at(source.path, &now)) {
 		if (source.present)
 			log_msg(LOG_WARN, "%s: %s; keeping the rules in force",
@@ -289,7 +305,6 @@ static void reload(void)
 	}
 	if (source.present && same_file(&now, &source.seen))
 		return;
-	struct config cfg;
 	read_config(&cfg);
 	if (cfg.nmessages) {
 		report_messages(&cfg, false);
@@ -366,12 +381,14 @@ bool shim_load(void)
  * load now. */
 __attribute__((constructor)) static void on_load(void)
 {
+	const char *check = env_get("HOSTSHIM_CHECK"),
+		   *strict = env_get("HOSTSHIM_STRICT");
 	bool yes = false;
-	const char *v;
 	snprintf(program_arg0, sizeof program_arg0, "%s",
 		 program_invocation_short_name ? program_invocation_short_name
 					       : "");
-	if (((v = env_get("HOSTSHIM_CHECK")) && config_bool(v, &yes) && yes) ||
-	    ((v = env_get("HOSTSHIM_STRICT")) && config_bool(v, &yes) && yes))
+	/* Any value but a plain "no" asks for it (a bad one is reported). */
+	if ((check && *check && (!config_bool(check, &yes) || yes)) ||
+	    (strict && *strict && (!config_bool(strict, &yes) || yes)))
 		shim_ready();
 }

@@ -39,11 +39,12 @@ static int stat_any(int fd, const char *path, struct file_id *out)
 	/* fstat would bind to glibc 2.33's symbol; statx is there since 2.28. */
 	struct statx sx;
 	if (statx(fd, path, *path ? 0 : AT_EMPTY_PATH,
-		  STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE |
-			  STATX_MTIME | STATX_CTIME,
+		  STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO |
+			  STATX_SIZE | STATX_MTIME | STATX_CTIME,
 		  &sx))
 		return -1;
 	out->mode = sx.stx_mode;
+	out->uid = sx.stx_uid;
 	out->dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
 	out->ino = sx.stx_ino;
 	out->size = sx.stx_size;
@@ -54,6 +55,7 @@ static int stat_any(int fd, const char *path, struct file_id *out)
 	if (*path ? stat(path, &st) : fstat(fd, &st))
 		return -1;
 	out->mode = st.st_mode;
+	out->uid = st.st_uid;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
 	out->size = (uint64_t)st.st_size;

@@ -18,7 +18,7 @@ void log_remember_stderr(void);
 bool log_first_time(uint64_t key);
 
 struct file_id {
-	unsigned mode;
+	unsigned mode, uid;
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
 };

@@ -8,6 +8,8 @@
  *   hook_names.c    getaddrinfo, gethostbyname*, getnameinfo, gethostbyaddr*
  *   hook_connect.c  connect, sendto, sendmsg, sendmmsg: where an address is
  *                   rewritten
+ *   hook_dlopen.c   dlopen: RTLD_DEEPBIND libraries see the hooks too
+ *   current.c       the rules in force, replaced on reload
  *   real.c          the libc functions we stand in front of
  *   log.c           messages on stderr, and formatting without stdio
  *   init.c          loading once, on the first call that needs the rules

@@ -95,12 +95,14 @@ static void current_words(const struct target *t, uint32_t w[ANSWER_WORDS])
 static void publish(struct target *t, const uint32_t w[ANSWER_WORDS])
 {
 	unsigned b = atomic_load_explicit(&t->active, memory_order_relaxed) ^ 1;
-	unsigned g = atomic_load_explicit(&t->gen[b], memory_order_relaxed);
-	atomic_store_explicit(&t->gen[b], g + 1, memory_order_relaxed);
+	/* Odd while writing. A fork in the middle of another thread's write
+	 * may have left the count odd in this process: go on from there. */
+	unsigned g = atomic_load_explicit(&t->gen[b], memory_order_relaxed) | 1;
+	atomic_store_explicit(&t->gen[b], g, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	for (unsigned i = 0; i < ANSWER_WORDS; i++)
 		atomic_store_explicit(&t->words[b][i], w[i], memory_order_relaxed);
-	atomic_store_explicit(&t->gen[b], g + 2, memory_order_release);
+	atomic_store_explicit(&t->gen[b], g + 1, memory_order_release);
 	atomic_store_explicit(&t->active, b, memory_order_release);
 	atomic_store_explicit(&t->resolved, true, memory_order_release);
 }

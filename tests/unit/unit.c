@@ -221,6 +221,53 @@ static void test_writable_as_root(void)
 	config_free(&cfg);
 }
 
+/* Like sudoers: the owner and the directory count too, not only the mode. */
+static void test_trust_as_root(void)
+{
+	if (geteuid() != 0)
+		return;
+	const char *path = write_file("t.ini", "[map]\na.localhost = x\n", 22);
+	struct config cfg = {.file_log = -1};
+	CHECK(chown(path, 65534, 65534) == 0);
+	config_parse_file(&cfg, path);
+	CHECK(cfg.nrules == 0 && cfg.nmessages == 1 &&
+	      strstr(cfg.messages[0].text, "owned by uid 65534, not root"));
+	config_free(&cfg);
+	CHECK(chown(path, 0, 0) == 0);
+	chmod(tmpdir, 01777);
+	cfg = (struct config){.file_log = -1};
+	config_parse_file(&cfg, path);
+	CHECK(cfg.nrules == 0 && cfg.nmessages == 1 &&
+	      strstr(cfg.messages[0].text, "directory ") &&
+	      strstr(cfg.messages[0].text, ": writable by group or others"));
+	config_free(&cfg);
+	chmod(tmpdir, 0700);
+	cfg = (struct config){.file_log = -1};
+	config_parse_file(&cfg, path);
+	CHECK(cfg.nrules == 1 && cfg.nmessages == 0);
+	config_free(&cfg);
+}
+
+/* HOSTSHIM_STRICT and the file's strict take the same words. */
+static void test_bool_words(void)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on", "TRUE", "Yes", "oN"};
+	static const char *const no[] = {"0", "false", "no", "off", "FALSE", "No", "OFF"};
+	static const char *const bad[] = {"", "2", "y", "enable", "true ", "onn"};
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+		bool v = false;
+		CHECK(config_bool(yes[i], &v) && v);
+	}
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+		bool v = true;
+		CHECK(config_bool(no[i], &v) && !v);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		bool v = false;
+		CHECK(!config_bool(bad[i], &v));
+	}
+}
+
 static void test_map_env(void)
 {
 	struct config cfg = parse_text("[map]\na.localhost = server:9000\n"
@@ -486,6 +533,8 @@ int main(void)
 	test_bad_lines();
 	test_junk();
 	test_writable_as_root();
+	test_trust_as_root();
+	test_bool_words();
 	test_map_env();
 	test_canonical();
 	test_matching();
