@@ -103,15 +103,6 @@ static void to_target(int fd, const struct target *t, const struct rule *r,
 		log_redirect(a, r, out);
 }
 
-static enum form form_of_destination(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return FORM_V4;
-	return IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)
-		       ? FORM_MAPPED
-		       : FORM_V6;
-}
-
 /* With the rules held: true when `sa` is to be replaced by `out`. */
 static bool rewrite_held(const struct ruleset *rs, int fd,
 			 const struct sockaddr *sa, socklen_t len,
@@ -133,7 +124,7 @@ static bool rewrite_held(const struct ruleset *rs, int fd,
 	/* The first use of an address rule's named target resolves it: the
 	 * one place a connect may wait for DNS, once. */
 	target_ensure(r->target);
-	s.form = form_of_destination(sa);
+	s.form = form_of(sa);
 	s.pos = 0;
 	a.addr = r->name;
 	to_target(fd, r->target, r, &s, &a, out);

@@ -136,15 +136,6 @@ static int resolve_mapped(const struct lookup *lk, const struct rule *primary,
 	return rc;
 }
 
-static enum form form_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return FORM_V4;
-	return IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)
-		       ? FORM_MAPPED
-		       : FORM_V6;
-}
-
 /* ---- getaddrinfo ---------------------------------------------------- */
 
 static uint16_t answer_port(const struct addrinfo *ai)

@@ -8,6 +8,7 @@
 #define HOSTSHIM_TARGETS_H
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +42,16 @@ enum form {
 	FORM_V6,     /* an IPv6 socket, an IPv6 destination */
 	FORM_MAPPED, /* an IPv6 socket, a v4-mapped destination */
 };
+/* The form of an IPv4 or IPv6 address: of a destination, or an answer. */
+static inline enum form form_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return FORM_V4;
+	return IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr)
+		       ? FORM_MAPPED
+		       : FORM_V6;
+}
+
 struct pick {
 	enum form form;
 	unsigned pos;	/* which address of the family, in the answer's order */
