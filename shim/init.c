@@ -320,15 +320,16 @@ static void reload(void)
 	config_free(&cfg);
 }
 
+/* time() is the cheapest clock (the vDSO reads one word); a clock that
+ * jumps only moves the next look. */
 void reload_if_changed(void)
 {
-	struct timespec ts;
 	if (!source.follow || shim_busy)
 		return;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	long now = (long)time(NULL);
 	long seen = atomic_load_explicit(&last_look, memory_order_relaxed);
-	if (seen == ts.tv_sec ||
-	    !atomic_compare_exchange_strong(&last_look, &seen, ts.tv_sec))
+	if (seen == now ||
+	    !atomic_compare_exchange_strong(&last_look, &seen, now))
 		return;
 	int me = (int)getpid(), other = 0;
 	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&
