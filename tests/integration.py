@@ -2072,7 +2072,7 @@ class CondBase(Base):
 
     def popen(self, argv, config=None, lib=True, env=None):
         p = subprocess.Popen(argv, env=self.env_for(config, lib, env), stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.tmp)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.tmp, bufsize=0)
 
         def stop():
             if p.poll() is None:
@@ -2083,9 +2083,24 @@ class CondBase(Base):
 
     @staticmethod
     def read_line(p, timeout):
+        """the next line of p's stdout, or None after timeout seconds (its
+        own buffer: select() can't see what a file object has buffered)"""
         import select
-        r, _, _ = select.select([p.stdout], [], [], timeout)
-        return p.stdout.readline() if r else None
+        buf = p.__dict__.setdefault("_hs_buf", b"")
+        end = time.monotonic() + timeout
+        while b"\n" not in buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
+                p._hs_buf = buf
+                return None
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                p._hs_buf = b""
+                return buf.decode() or None
+            buf += chunk
+        line, _, rest = buf.partition(b"\n")
+        p._hs_buf = rest
+        return line.decode() + "\n"
 
     @staticmethod
     def listeners(r):
