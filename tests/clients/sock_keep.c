@@ -8,8 +8,8 @@
  *           connect(), as nginx does; prints what epoll_wait() reports
  *           within 5 s: "epoll events=0xN" or "epoll timeout"
  *   repeat  non-blocking; connect() twice at once, then after the socket
- *           is writable (poll, 10 s) a third time: the answers of a
- *           kernel are EINPROGRESS, EALREADY, EISCONN
+ *           is writable (poll, 10 s) twice more: Linux answers
+ *           EINPROGRESS, EALREADY, 0 (the connect completed), EISCONN
  *   opts    sets options no preload library knows to carry (SO_MARK,
  *           SO_BINDTODEVICE lo, SO_REUSEPORT, SO_PRIORITY, TCP_CONGESTION
  *           reno, TCP_NOTSENT_LOWAT, TCP_USER_TIMEOUT, TCP_KEEPIDLE,
@@ -259,6 +259,8 @@ int main(int argc, char **argv)
 		printf("poll=%d so_error=%s\n", pr, ename(err));
 		rc = connect(fd, (struct sockaddr *)&ss, sl);
 		printf("connect3=%s\n", rc == 0 ? "0" : ename(errno));
+		rc = connect(fd, (struct sockaddr *)&ss, sl);
+		printf("connect4=%s\n", rc == 0 ? "0" : ename(errno));
 		fam_line(fd);
 		return get_body(fd, host);
 	}
