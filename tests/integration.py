@@ -2493,8 +2493,8 @@ class ManyNames(CondBase):
 
     def test_million_names(self):
         cfg = self.rules("*.tenant.localhost = server:9000")
-        r = self.run_prog([self.c("many_names"), "1000000", "n%ld.tenant.localhost", "80", "100"], config=cfg,
-                          timeout=150, valgrind=False)
+        r = self.run_prog([self.c("many_names"), "1000000", "n%ld.tenant.localhost", "80", "140"], config=cfg,
+                          timeout=200, valgrind=False)
         kv = parse_kv(next((l for l in r.lines if l.startswith("names ")), ""))
         self.assertTrue(kv, r.show())
         self.note(f"first 100k {kv['first100k_per_s']}/s, last 100k {kv['last100k_per_s']}/s, RSS "
