@@ -2512,7 +2512,8 @@ class ManyNames(CondBase):
 
 # -- item 10 -----------------------------------------------------------------
 class SmallContract(CondBase):
-    """issue 11 item 10: AI_PASSIVE lookups of a mapped name"""
+    """issue 11 item 10: AI_PASSIVE lookups of a mapped name; a fork
+    during the load"""
 
     def test_passive_lookup_answers_like_target(self):
         if CTX["no6"]:
@@ -2527,6 +2528,24 @@ class SmallContract(CondBase):
                     r = self.run_prog([sys.executable, "-c", PY_PASSIVE_BIND, public, "0", fam], config=cfg)
                     self.assertEqual(r.out, b.out, "AI_PASSIVE answer differs from libc's for the target"
                                      + r.show() + b.show())
+
+
+    def test_fork_during_load(self):
+        # a preload's constructor forks from a thread while the process is
+        # still loading (hostshim's constructor before, during or after),
+        # another thread looking names up; the child looks up and connects
+        lib = os.path.join(BIN, "forkload_lib.so")
+        cfg = self.rules("auth.localhost = server:9000", "other.localhost = server:9001")
+        for order in ([lib, LIB], [LIB, lib]):
+            for delay in (0, 20, 50, 100, 200, 400, 800, 1600, 3200):
+                with self.subTest(first=os.path.basename(order[0]), delay_us=delay):
+                    r = self.run_prog([self.c("gai"), "-f", "inet", "-t", "stream", "-c", "-p", "80",
+                                       "other.localhost"], preload=order, config=cfg, valgrind=False,
+                                      env={"FORKLOAD_NAME": "auth.localhost", "FORKLOAD_PORT": "80",
+                                           "FORKLOAD_DELAY_US": str(delay), "FORKLOAD_LOOKUPS": "20"})
+                    self.assertIn(f"forkload child body=listener={S9000} host=auth.localhost", r.lines, r.show())
+                    self.assertIn("forkload child exit=0", r.lines, r.show())
+                    self.assertIn(f"body=listener={S9001} host=other.localhost", r.out, r.show())
 
 
 # -- the valgrind leg: growth that stays reachable ------------------------------
