@@ -2120,9 +2120,10 @@ class MovingTargets(CondBase):
         return kv
 
     def test_heap_bounded_while_target_rotates_and_changes(self):
-        # 3 records in rotating order; a new set of 3 every 200 queries
-        # (A and AAAA queries both count: about every 100 lookups)
-        sets = [{"a": [f"127.1.{k}.{j}" for j in (1, 2, 3)]} for k in range(250)]
+        # 3 A and 2 AAAA records in rotating order; a new set every 200
+        # queries (A and AAAA queries both count: about every 100 lookups)
+        sets = [{"a": [f"127.1.{k}.{j}" for j in (1, 2, 3)], "aaaa": [f"fd00:68:75::{k}:{j}" for j in (1, 2)]}
+                for k in range(250)]
         self.dset("mover.test", sets=sets, rotate=True, every=200)
         cfg = self.rules("mover.localhost = mover.test:9000")
         hl = self.c("heap_loop")
