@@ -2117,6 +2117,8 @@ class MovingTargets(CondBase):
     def heap(self, r):
         kv = parse_kv(next((l for l in r.lines if l.startswith("heap ")), ""))
         self.assertIn("growth", kv, r.show())
+        if kv.get("mode") == "none":
+            self.skipTest("heap_loop can't measure the heap in use under this malloc")
         return kv
 
     def test_heap_bounded_while_target_rotates_and_changes(self):
@@ -2507,8 +2509,9 @@ class ManyNames(CondBase):
         self.assertEqual(len([l for l in r.lines if l.startswith("connect ")]), 103, r.show())
         self.assertGreater(float(kv["last100k_per_s"]), float(kv["first100k_per_s"]) / 5,
                            "lookups got more than 5x slower" + r.show())
-        self.assertLess(int(kv["rss_end_kb"]) - int(kv["rss_start_kb"]), 64 * 1024, "RSS grew by 64 MB or more"
-                        + r.show())
+        if not PREFIX:                     # ASan's quarantine holds up to 256 MB of freed blocks
+            self.assertLess(int(kv["rss_end_kb"]) - int(kv["rss_start_kb"]), 64 * 1024,
+                            "RSS grew by 64 MB or more" + r.show())
 
 
 # -- item 10 -----------------------------------------------------------------
@@ -2531,6 +2534,8 @@ class SmallContract(CondBase):
                                      + r.show() + b.show())
 
 
+    @unittest.skipIf(bool(PREFIX), "gcc 12's ASan allocator has no fork handlers: a child forked while another "
+                     "thread allocates can hang in malloc with or without this library")
     def test_fork_during_load(self):
         # a preload's constructor forks from a thread while the process is
         # still loading (hostshim's constructor before, during or after),

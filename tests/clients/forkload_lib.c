@@ -3,7 +3,10 @@
  * hostshim's among them, may be running), after FORKLOAD_DELAY_US
  * microseconds (default 0). Meanwhile FORKLOAD_LOOKUPS (default 1) lookups
  * of FORKLOAD_NAME run on another thread of the parent.
- * The child gets 10 s (alarm) to look FORKLOAD_NAME up (getaddrinfo,
+ * The child calls nothing that takes a lock of libc's own (no strerror,
+ * no gai_strerror: their gettext takes the locale lock another thread
+ * may have held at the fork), only what it tests: it gets 10 s (alarm)
+ * to look FORKLOAD_NAME up (getaddrinfo,
  * AF_INET, SOCK_STREAM), connect to FORKLOAD_PORT and GET /; it prints
  * "forkload child body=..." or "forkload child error=...". At exit the
  * parent prints "forkload child exit=N" or "forkload child signal=N".
@@ -38,8 +41,10 @@ static void child(void)
 	alarm(10);
 	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
 	int rc = getaddrinfo(name, NULL, &hints, &res);
+	char num[32];
 	if (rc) {
-		say("forkload child error=%s\n", gai_strerror(rc));
+		snprintf(num, sizeof num, "gai-%d", rc);
+		say("forkload child error=%s\n", num);
 		_exit(1);
 	}
 	char a[64], resp[4096];
@@ -47,7 +52,8 @@ static void child(void)
 	int fd = connect_first(res, atoi(port), a, sizeof a, &err);
 	char *body = fd >= 0 ? http_exchange(fd, "/forkload", name, resp, sizeof resp) : NULL;
 	if (!body) {
-		say("forkload child error=%s\n", strerror(err));
+		snprintf(num, sizeof num, "errno-%d", err);
+		say("forkload child error=%s\n", num);
 		_exit(3);
 	}
 	say("forkload child body=%s\n", body);
