@@ -2106,6 +2106,20 @@ class CondBase(Base):
     def listeners(r):
         return [parse_kv(l.split("body=", 1)[1]).get("listener") for l in r.lines if "body=" in l]
 
+    def failed_like_target(self, r, target, fam, port="80"):
+        """True when the program's lookup failed, as libc's lookup of the
+        target fails for this family (e.g. AF_INET for an IPv6-only target):
+        then there is no socket to check.  A lookup that fails where the
+        target's succeeds is a failure of the test."""
+        gai = [l for l in r.lines if l.startswith("gai rc=")]
+        if not gai:
+            return False
+        b = self.base([self.c("sock_keep"), "-f", fam, "repeat", target, port])
+        self.assertEqual(gai, [l for l in b.lines if l.startswith("gai rc=")],
+                         "the lookup fails where libc's lookup of the target does not, or differently"
+                         + r.show() + b.show())
+        return True
+
 
 # -- item 1 ------------------------------------------------------------------
 class MovingTargets(CondBase):
@@ -2359,15 +2373,18 @@ class FarLink(CondBase):
         self.assertIn("connect2=EALREADY", b.lines, "the link is not slow enough to see EALREADY" + b.show())
         kernel = [l for l in b.lines if l.startswith("connect")]
         self.assertEqual(kernel[-1], "connect4=EISCONN", b.show())
-        for name, fam, labels in [("far4.localhost", "unspec", {f"{FAR4}:9000"}),
-                                  ("far6.localhost", "unspec", {f"[{FAR6}]:9000"}),
-                                  ("far6.localhost", "inet", {f"[{FAR6}]:9000"}),
-                                  ("fardual.localhost", "unspec", {f"{FAR4}:9000", f"[{FAR6}]:9000"}),
-                                  ("fardual.localhost", "inet", {f"{FAR4}:9000", f"[{FAR6}]:9000"})]:
+        for name, target, fam, labels in [
+                ("far4.localhost", FAR4, "unspec", {f"{FAR4}:9000"}),
+                ("far6.localhost", FAR6, "unspec", {f"[{FAR6}]:9000"}),
+                ("far6.localhost", FAR6, "inet", {f"[{FAR6}]:9000"}),
+                ("fardual.localhost", "fardual.test", "unspec", {f"{FAR4}:9000", f"[{FAR6}]:9000"}),
+                ("fardual.localhost", "fardual.test", "inet", {f"{FAR4}:9000", f"[{FAR6}]:9000"})]:
             with self.subTest(name=name, family=fam):
                 before = self.far.stats()
                 self.prefill()
                 r = self.run_prog([self.c("sock_keep"), "-f", fam, "repeat", name, "9000"], config=cfg)
+                if self.failed_like_target(r, target, fam, "9000"):
+                    continue
                 time.sleep(0.3)
                 after = self.far.stats()
                 new = {k: after[k] - before[k] for k in after if ":9000" in k and after[k] != before[k]}
@@ -2442,8 +2459,11 @@ class SocketStaysProgram(CondBase):
         self.cfg = self.rules("auth.localhost = server:9000", "v6.localhost = server6:9000",
                               "dual.localhost = dual:9000")
 
+    TARGETS = {"auth.localhost": "server", "v6.localhost": "server6", "dual.localhost": "dual"}
+
     def keep(self, mode, name, fam):
         return self.run_prog([self.c("sock_keep"), "-f", fam, mode, name, "80"], config=self.cfg)
+
 
     def assertBody(self, r, labels, name):
         got = self.listeners(r)
@@ -2455,6 +2475,8 @@ class SocketStaysProgram(CondBase):
         for name, fam, labels in self.CASES:
             with self.subTest(name=name, family=fam):
                 r = self.keep("epoll", name, fam)
+                if self.failed_like_target(r, self.TARGETS[name], fam):
+                    continue
                 self.assertTrue(any(l.startswith("epoll events=") for l in r.lines),
                                 "epoll never reported the connect" + r.show())
                 self.assertBody(r, labels, name)
@@ -2465,6 +2487,8 @@ class SocketStaysProgram(CondBase):
         for name, fam, labels in self.CASES:
             with self.subTest(name=name, family=fam):
                 r = self.keep("opts", name, fam)
+                if self.failed_like_target(r, self.TARGETS[name], fam):
+                    continue
                 opts = [l for l in r.lines if l.startswith("opt ")]
                 self.assertTrue(opts, r.show())
                 lost = [l for l in opts if l.split(" before=")[1].split(" after=")[0] != l.split(" after=")[1]]
@@ -2475,6 +2499,8 @@ class SocketStaysProgram(CondBase):
         for name, fam, labels in self.CASES:
             with self.subTest(name=name, family=fam):
                 r = self.keep("bind", name, fam)
+                if self.failed_like_target(r, self.TARGETS[name], fam):
+                    continue
                 kv = parse_kv(next((l for l in r.lines if l.startswith("local ")), ""))
                 self.assertTrue(kv, r.show())
                 self.assertEqual(kv["before"], kv["after"], "the bound address changed in connect" + r.show())
