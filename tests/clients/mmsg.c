@@ -60,5 +60,9 @@ int main(int argc, char **argv)
 		printf("reply data=%s\n", buf);
 	}
 	fflush(stdout);
+	close(fd);
+	free(msgs);
+	free(iov);
+	free(dst);
 	return rc == n ? 0 : 3;
 }

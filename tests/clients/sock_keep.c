@@ -209,12 +209,14 @@ int main(int argc, char **argv)
 			addr_text(&ss, a, sizeof a);
 			if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
 				printf("connect addr=%s v6only=%d rc=0\n", a, ai->ai_family == AF_INET6);
+				freeaddrinfo(res);
 				fam_line(fd);
 				return get_body(fd, host);
 			}
 			printf("connect addr=%s v6only=%d errno=%s\n", a, ai->ai_family == AF_INET6, ename(errno));
 			close(fd);
 		}
+		freeaddrinfo(res);
 		return 3;
 	}
 	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
