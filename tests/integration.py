@@ -2143,7 +2143,7 @@ class MovingTargets(CondBase):
         self.dset("mover.test", sets=sets, rotate=True, every=200)
         cfg = self.rules("mover.localhost = mover.test:9000")
         hl = self.c("heap_loop")
-        base = self.base([hl, "2000", "20000", "mover.test"], timeout=120, valgrind=False)
+        base = self.base([hl, "2000", "5000", "mover.test"], timeout=120, valgrind=False)
         kb = self.heap(base)
         self.assertLessEqual(int(kb["growth"]), 4096, "the client itself grows without the library" + base.show())
         r = self.run_prog([hl, "2000", "100000", "mover.localhost"], config=cfg, timeout=240, valgrind=False)
