@@ -17,7 +17,11 @@
  *   sendto the synthetic address of dns.localhost:53 -> 127.0.0.5:5353
  *   sendto / sendmsg 127.0.0.1:5353 (address rule)  -> 127.0.0.6:5353
  *   getaddrinfo(nx.test): fails as libc fails
- * and checks the answer. An operation is one hooked call.
+ *   getaddrinfo(mover.localhost) + connect :80      -> 127.0.0.11-16:7100
+ * and checks the answer. mover.test, the target of mover.localhost, is
+ * answered by tests/integration/hs_dns.py (started by run.sh) in rotating
+ * order, and its addresses change every few queries: the target moves
+ * while the threads connect; any of its six listeners is right. An operation is one hooked call.
  * Output: "threads=T rounds=R operations=N bad=B udp_sent=S udp_received=U",
  * then up to 10 "bad ..." lines. Exit 0 iff bad=0 and UDP arrived. */
 #define _GNU_SOURCE
@@ -35,13 +39,17 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-enum { L9000, L9443, L8080, L9001, L7000, NLISTEN };
+enum { L9000, L9443, L8080, L9001, L7000, LM1, LM2, LM3, LM4, LM5, LM6, NLISTEN };
+#define LMOVER (-1) /* any of LM1..LM6 */
 static const struct {
 	const char *ip;
 	int port;
 } listen_at[NLISTEN] = {{"127.0.0.5", 9000}, {"127.0.0.5", 9443},
 			{"127.0.0.6", 8080}, {"127.0.0.5", 9001},
-			{"127.0.0.7", 7000}};
+			{"127.0.0.7", 7000}, {"127.0.0.11", 7100},
+			{"127.0.0.12", 7100}, {"127.0.0.13", 7100},
+			{"127.0.0.14", 7100}, {"127.0.0.15", 7100},
+			{"127.0.0.16", 7100}};
 static int listen_fd[NLISTEN];
 static int udp_fd[2];
 static atomic_int stopping;
@@ -128,7 +136,7 @@ static void connect_expect(const struct sockaddr *sa, socklen_t len, int want,
 		report_bad("%s: connect: %s", what, strerror(errno));
 	} else if (read(fd, &id, 1) != 1) {
 		report_bad("%s: read: %s", what, strerror(errno));
-	} else if (id != 'A' + want) {
+	} else if (want == LMOVER ? (id < 'A' + LM1 || id > 'A' + LM6) : id != 'A' + want) {
 		report_bad("%s: reached listener %c, not %c", what, id, 'A' + want);
 	}
 	close(fd);
@@ -274,7 +282,7 @@ static void *worker(void *arg)
 	unsigned seed = (unsigned)(long)arg * 2654435761u;
 	char name[64];
 	for (int i = 0; i < rounds; i++) {
-		int op = (i + (int)(long)arg) % 12;
+		int op = (i + (int)(long)arg) % 13;
 		switch (op) {
 		case 0:
 			lookup_connect("auth.localhost", NULL, AF_UNSPEC, AI_ADDRCONFIG, 80, L9000, 1);
@@ -316,6 +324,9 @@ static void *worker(void *arg)
 			break;
 		case 11:
 			unmapped_failure();
+			break;
+		case 12:
+			lookup_connect("mover.localhost", NULL, AF_UNSPEC, 0, 80, LMOVER, 1);
 			break;
 		}
 	}
