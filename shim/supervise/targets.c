@@ -1,0 +1,368 @@
+/* Where mapped names and addresses really go.
+ *
+ * A mapped name gets a synthetic address, 127.88.x.y, one per name, when
+ * the stub first answers for it, as the library hands them out. Its
+ * targets are resolved with the real resolver when the stub answers a
+ * query (the stub runs on its own threads), so a connect only reads what
+ * was stored: it never waits on DNS. Each query resolves them again, so
+ * a target that moves is followed. Address rules' targets are resolved at
+ * start, and again by the stub's threads when they failed. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervise.h"
+
+#define ROUTES_MAX 64
+#define LOGGED_MAX 8
+
+struct ep {
+	int status; /* 0, or the EAI_* code resolving gave */
+	bool has4, has6;
+	struct in_addr a4;
+	struct in6_addr a6;
+	uint32_t scope6;
+};
+
+struct name_slot {
+	char name[NAME_MAX_LEN + 1];
+	size_t nroutes;
+	const struct rule *routes[ROUTES_MAX]; /* precedence order */
+	struct ep to[ROUTES_MAX];
+	struct ep direct; /* the name itself, for ports no rule takes */
+	unsigned index; /* its synthetic address: SYNTH_NET | index */
+	uint16_t logged[LOGGED_MAX];
+	UT_hash_handle hh;
+};
+
+struct addr_target {
+	const struct rule *rule;
+	struct ep to;
+	uint16_t logged[LOGGED_MAX];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct name_slot *by_name;
+static struct name_slot *by_index[SLOT_COUNT];
+static unsigned next_index = SYNTH_FIRST;
+static struct addr_target *addr_targets;
+static size_t naddr_targets;
+
+static void resolve(const char *host, struct ep *e)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM},
+			*res, *ai;
+	memset(e, 0, sizeof *e);
+	e->status = getaddrinfo(host, NULL, &hints, &res);
+	if (e->status)
+		return;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET && !e->has4) {
+			e->a4 = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+			e->has4 = true;
+		} else if (ai->ai_family == AF_INET6 && !e->has6) {
+			struct sockaddr_in6 *in6 = (void *)ai->ai_addr;
+			e->a6 = in6->sin6_addr;
+			e->scope6 = in6->sin6_scope_id;
+			e->has6 = true;
+		}
+	}
+	freeaddrinfo(res);
+	if (!e->has4 && !e->has6)
+		e->status = EAI_NONAME;
+}
+
+static void resolve_addr_targets(bool only_failed)
+{
+	for (size_t i = 0; i < naddr_targets; i++) {
+		struct addr_target *t = &addr_targets[i];
+		struct ep e;
+		if (only_failed && t->to.status == 0)
+			continue;
+		resolve(t->rule->target_host, &e);
+		if (e.status && !only_failed)
+			log_msg(LOG_WARN, "%s: rule %s -> %s: %s does not resolve: %s",
+				t->rule->origin, t->rule->public_text,
+				t->rule->target_text, t->rule->target_host,
+				gai_strerror(e.status));
+		pthread_mutex_lock(&lock);
+		t->to = e;
+		pthread_mutex_unlock(&lock);
+	}
+}
+
+void targets_init(struct rule **rules, size_t n)
+{
+	addr_targets = calloc(n ? n : 1, sizeof *addr_targets);
+	if (!addr_targets)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (rules[i]->kind == PUBLIC_ADDR)
+			addr_targets[naddr_targets++].rule = rules[i];
+	resolve_addr_targets(false);
+}
+
+/* ---- names: the stub's side ----------------------------------------- */
+
+static struct name_slot *slot_get(const char *name)
+{
+	struct name_slot *s;
+	HASH_FIND_STR(by_name, name, s);
+	if (s || next_index >= SLOT_COUNT)
+		return s;
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	strcpy(s->name, name);
+	HASH_ADD_STR(by_name, name, s);
+	if (!s->hh.tbl) { /* uthash could not allocate its table */
+		free(s);
+		return NULL;
+	}
+	s->index = next_index++;
+	by_index[s->index] = s;
+	return s;
+}
+
+/* Every route's target resolved now, outside the lock. */
+static void resolve_routes(const struct rule **routes, size_t n,
+			   struct ep *to, const char *name, struct ep *direct)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(routes[j]->target_host, routes[i]->target_host))
+			j++;
+		if (j < i)
+			to[i] = to[j];
+		else
+			resolve(routes[i]->target_host, &to[i]);
+	}
+	memset(direct, 0, sizeof *direct);
+	direct->status = EAI_NONAME;
+	if (n == 0 || routes[n - 1]->port != 0)
+		resolve(name, direct); /* some port has no rule: the name's own */
+}
+
+static void answer_from(const struct ep *to, size_t n, unsigned index,
+			struct synth_answer *out)
+{
+	bool any4 = false, any6 = false;
+	int status = 0;
+	for (size_t i = 0; i < n; i++) {
+		any4 |= to[i].status == 0 && to[i].has4;
+		any6 |= to[i].status == 0 && to[i].has6;
+		if (to[i].status && !status)
+			status = to[i].status;
+	}
+	out->a4.s_addr = htonl(SYNTH_NET | index);
+	out->has_a = any4;
+	out->has_aaaa = !any4 && any6;
+	if (!any4 && !any6)
+		out->rcode = status == EAI_NONAME || status == EAI_NODATA ? 3 : 2;
+}
+
+void targets_answer(const char *qname, struct synth_answer *out)
+{
+	char name[NAME_MAX_LEN + 1];
+	struct match m;
+	memset(out, 0, sizeof *out);
+	if (!name_canonical(qname, name) || !rules_match_name(name, &m))
+		return;
+	out->mapped = true;
+	static __thread const struct rule *routes[ROUTES_MAX];
+	static __thread struct ep to[ROUTES_MAX];
+	struct ep direct;
+	size_t n = rules_routes(&m, routes, ROUTES_MAX);
+	if (n > ROUTES_MAX)
+		n = ROUTES_MAX;
+	resolve_routes(routes, n, to, name, &direct);
+	pthread_mutex_lock(&lock);
+	struct name_slot *s = slot_get(name);
+	if (s) {
+		s->nroutes = n;
+		memcpy(s->routes, routes, n * sizeof *routes);
+		memcpy(s->to, to, n * sizeof *to);
+		s->direct = direct;
+	}
+	unsigned index = s ? s->index : 0;
+	pthread_mutex_unlock(&lock);
+	if (!s) {
+		out->rcode = 2; /* 65535 names: SERVFAIL, as an exhausted table */
+		return;
+	}
+	answer_from(to, n, index, out);
+	resolve_addr_targets(true);
+}
+
+/* ---- connect and sendto: the notification's side -------------------- */
+
+/* The synthetic index of 127.88.x.y (or its v4-mapped form), or 0. */
+static unsigned synthetic(const struct sockaddr *sa, socklen_t len)
+{
+	uint32_t ip;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+	} else if (sa->sa_family == AF_INET6 &&
+		   len >= sizeof(struct sockaddr_in6)) {
+		const struct in6_addr *a6 =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (!IN6_IS_ADDR_V4MAPPED(a6))
+			return 0;
+		memcpy(&ip, a6->s6_addr + 12, 4);
+	} else {
+		return 0;
+	}
+	ip = ntohl(ip);
+	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
+}
+
+static uint16_t port_of(const struct sockaddr *sa)
+{
+	return ntohs(sa->sa_family == AF_INET
+			     ? ((const struct sockaddr_in *)sa)->sin_port
+			     : ((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+/* The target in the destination's own family and length. An IPv6
+ * socket that asked for a v4-mapped address prefers IPv4. */
+static bool build(const struct sockaddr *sa, socklen_t len, const struct ep *e,
+		  uint16_t port, struct sockaddr_storage *out)
+{
+	memcpy(out, sa, len);
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)out;
+		if (!e->has4)
+			return false;
+		in->sin_addr = e->a4;
+		in->sin_port = htons(port);
+		return true;
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
+	if (e->has4 && (mapped || !e->has6)) {
+		memset(&in6->sin6_addr, 0, sizeof in6->sin6_addr);
+		in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(in6->sin6_addr.s6_addr + 12, &e->a4, 4);
+		in6->sin6_scope_id = 0;
+	} else if (e->has6) {
+		in6->sin6_addr = e->a6;
+		in6->sin6_scope_id = e->scope6;
+	} else {
+		return false;
+	}
+	in6->sin6_port = htons(port);
+	return true;
+}
+
+/* True the first time this port is seen for this name or rule. */
+static bool first_time(uint16_t logged[LOGGED_MAX], uint16_t port)
+{
+	for (size_t i = 0; i < LOGGED_MAX; i++) {
+		if (logged[i] == port)
+			return false;
+		if (logged[i] == 0) {
+			logged[i] = port;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void report(const char *what, const char *public, uint16_t port,
+		   const struct rule *r, const struct sockaddr_storage *to,
+		   bool first)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr *sa = (const struct sockaddr *)to;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  addr, sizeof addr);
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  addr, sizeof addr);
+	const char *l = sa->sa_family == AF_INET6 ? "[" : "";
+	const char *rb = sa->sa_family == AF_INET6 ? "]" : "";
+	bool v6 = strchr(public, ':') != NULL; /* an IPv6 address rule */
+	if (first)
+		log_msg(LOG_INFO, "%s%s%s:%u -> %s (%s%s%s:%u)", v6 ? "[" : "",
+			public, v6 ? "]" : "", port,
+			r ? r->target_text : public, l, addr, rb, port_of(sa));
+	else
+		log_msg(LOG_DEBUG, "%s %s%s%s:%u -> %s%s%s:%u", what,
+			v6 ? "[" : "", public, v6 ? "]" : "", port,
+			l, addr, rb, port_of(sa));
+}
+
+static bool route_synthetic(unsigned index, const struct sockaddr *sa,
+			    socklen_t len, struct sockaddr_storage *out,
+			    const char *what)
+{
+	uint16_t port = port_of(sa);
+	const struct rule *r = NULL;
+	char name[NAME_MAX_LEN + 1];
+	struct ep e;
+	bool first = false;
+	pthread_mutex_lock(&lock);
+	struct name_slot *s = index < SLOT_COUNT ? by_index[index] : NULL;
+	if (s) {
+		size_t i = 0;
+		while (i < s->nroutes && s->routes[i]->port != port &&
+		       s->routes[i]->port != 0)
+			i++;
+		r = i < s->nroutes ? s->routes[i] : NULL;
+		e = r ? s->to[i] : s->direct;
+		strcpy(name, s->name);
+		first = first_time(s->logged, port);
+	}
+	pthread_mutex_unlock(&lock);
+	if (!s)
+		return false; /* not one of ours: left as the program wrote it */
+	uint16_t to_port = r && r->target_port ? r->target_port : port;
+	if (!build(sa, len, &e, to_port, out)) {
+		log_msg(first ? LOG_WARN : LOG_DEBUG,
+			"%s:%u: %s has no address for this socket's family%s%s",
+			name, port, r ? r->target_host : name,
+			e.status ? ": " : "", e.status ? gai_strerror(e.status) : "");
+		return false;
+	}
+	report(what, name, port, r, out, first);
+	return true;
+}
+
+static bool route_address(const struct sockaddr *sa, socklen_t len,
+			  struct sockaddr_storage *out, const char *what)
+{
+	uint16_t port = port_of(sa);
+	const struct rule *r = rules_match_addr(sa, port);
+	struct addr_target *t = NULL;
+	for (size_t i = 0; r && i < naddr_targets && !t; i++)
+		if (addr_targets[i].rule == r)
+			t = &addr_targets[i];
+	if (!t)
+		return false;
+	pthread_mutex_lock(&lock);
+	struct ep e = t->to;
+	bool first = first_time(t->logged, port);
+	pthread_mutex_unlock(&lock);
+	if (!build(sa, len, &e, r->target_port ? r->target_port : port, out))
+		return false;
+	report(what, r->name, port, r, out, first);
+	return true;
+}
+
+bool targets_route(const struct sockaddr *sa, socklen_t len,
+		   struct sockaddr_storage *out, const char *what)
+{
+	if (sa->sa_family == AF_INET ? len < sizeof(struct sockaddr_in)
+	    : sa->sa_family == AF_INET6 ? len < sizeof(struct sockaddr_in6)
+					: true)
+		return false;
+	unsigned index = synthetic(sa, len);
+	if (index)
+		return route_synthetic(index, sa, len, out, what);
+	return route_address(sa, len, out, what);
+}
