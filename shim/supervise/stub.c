@@ -6,11 +6,12 @@
  *          c-ares connect first; TCP after a truncated answer). Replies
  *          come from this address, which is what the socket is connected to.
  *   spoof  UDP, for queries sent with sendto to the nameserver without a
- *          connect (musl). musl drops a reply that does not come from the
- *          nameserver it asked, so the reply is sent through a raw socket
- *          with the nameserver's address and port 53 as its source
- *          (CAP_NET_RAW, in Docker's default set; without it the reply
- *          comes from the stub and such programs don't resolve).
+ *          connect (musl, Python's own DNS clients). Such programs drop a
+ *          reply that does not come from the address they compare with,
+ *          so the reply goes out twice (see reply()): from the stub, and
+ *          through a raw socket with the nameserver's address and port 53
+ *          as its source (CAP_NET_RAW, in Docker's default set; without
+ *          it, only the first).
  * Mapped names are answered here; every other query goes unchanged to
  * the nameserver the program asked, and its answer back unchanged. Each
  * query is handled on a thread of its own, so a slow upstream or target
@@ -118,8 +119,9 @@ bool stub_open(void)
 	raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (raw_fd < 0 && stub_nns)
 		log_msg(LOG_INFO, "DNS stub: no raw socket (%s): programs that "
-				  "query without connecting (static musl) won't "
-				  "see mapped names", strerror(errno));
+				  "query without connecting and check the reply's "
+				  "source against their own copy of the nameserver "
+				  "won't see mapped names", strerror(errno));
 	return true;
 }
 
@@ -250,13 +252,19 @@ static void send_spoofed(const struct job *j, const unsigned char *msg, size_t l
 	       (const struct sockaddr *)&j->client, sizeof j->client);
 }
 
+/* A query sent with sendto gets two copies of the reply. Which source a
+ * program accepts depends on where it keeps the address it compares:
+ * musl compares with the very buffer it passed to sendto, which we
+ * rewrote to the stub's address; a program that compares with its own
+ * copy (dnspython, for one) wants the nameserver's. Each drops the copy
+ * it does not expect, and a resolver drops a second answer to an ID it
+ * already has. */
 static void reply(const struct job *j, const unsigned char *msg, size_t len)
 {
 	if (j->spoof && raw_fd >= 0)
 		send_spoofed(j, msg, len);
-	else
-		sendto(j->fd, msg, len, MSG_NOSIGNAL,
-		       (const struct sockaddr *)&j->client, sizeof j->client);
+	sendto(j->fd, msg, len, MSG_NOSIGNAL,
+	       (const struct sockaddr *)&j->client, sizeof j->client);
 }
 
 static void *udp_job(void *arg)

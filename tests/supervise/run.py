@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""Tests of supervised mode: `hostshim --supervise -- COMMAND`.
+
+Run as root: `python3 tests/supervise/run.py` (or `make supervise-test`).
+The file re-runs itself inside a network namespace of its own through
+tests/in-netns.sh, so nothing leaves the machine. Inside:
+
+  /etc/hosts   localhost=127.0.0.1  server=127.0.0.5
+  DNS          127.0.0.53:53 (the resolv.conf nameserver): upstream.test=127.0.0.7,
+               everything else NXDOMAIN
+  HTTP         127.0.0.5:9000 (server), 127.0.0.7:9000 (upstream),
+               DECOY 127.0.0.1:80; each answers "listener=ADDR:PORT host=HOST"
+  HTTPS        127.0.0.5:9443, self-signed for auth.example.test, adds sni=NAME
+  UDP echo     127.0.0.5:5353
+  rules        auth.localhost = server:9000, app.test = server:9000,
+               auth.example.test:443 = server:9443, udp.test = server:5353,
+               127.0.0.1:80 = server:9000
+
+Clients are built here: Go (Debian's golang-go, pure and cgo), a static musl
+C client, small C programs. Most tests run a client without and then with
+supervision, and check both outcomes, so that a broken supervisor fails.
+Prints one line per test and a final "N passed, M failed"; exit 1 on any
+failure. Everything started is stopped, and the temp directory removed,
+on every way out.
+"""
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+HOSTS = "127.0.0.1 localhost\n127.0.0.5 server"
+LAUNCHER = os.path.join(REPO, "build", "hostshim")
+SUPERVISOR = os.path.join(REPO, "build", "hostshim-supervise")
+RULES = "\n".join([
+    "auth.localhost = server:9000",
+    "app.test = server:9000",
+    "auth.example.test:443 = server:9443",
+    "udp.test = server:5353",
+    "127.0.0.1:80 = server:9000",
+])
+SERVER = "listener=127.0.0.5:9000"
+DECOY = "listener=127.0.0.1:80"
+
+RESULTS = []
+TMP = None
+BIN = {}
+
+
+class Result:
+    def __init__(self, p, secs):
+        self.rc, self.out, self.err, self.secs = p.returncode, p.stdout, p.stderr, secs
+
+    def __str__(self):
+        return f"rc={self.rc} out={self.out.strip()[:300]!r} err={self.err.strip()[:400]!r}"
+
+
+def run(argv, supervised, env=None, log=None, stdin=None, timeout=30):
+    """argv, under `hostshim --supervise` with RULES when supervised"""
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    e.update(env or {})
+    if supervised:
+        argv = [LAUNCHER, "--supervise", "-m", RULES] + (["-l", log] if log else []) + ["--"] + argv
+    t = time.monotonic()
+    p = subprocess.run(argv, env=e, input=stdin, capture_output=True, text=True, timeout=timeout)
+    return Result(p, time.monotonic() - t)
+
+
+def check(name, cond, *shown):
+    RESULTS.append(bool(cond))
+    print(("ok   " if cond else "FAIL ") + name, flush=True)
+    for s in shown:
+        print("       " + str(s), flush=True)
+
+
+def test(fn):
+    """a test function; an exception counts as a failure"""
+    def wrapped():
+        try:
+            fn()
+        except Exception:
+            check(fn.__name__ + " (exception)", False, traceback.format_exc())
+    wrapped.__name__ = fn.__name__
+    TESTS.append(wrapped)
+    return fn
+
+
+TESTS = []
+
+# ---- building ------------------------------------------------------------
+
+
+def build_all():
+    clients = os.path.join(HERE, "clients")
+    cflags = ["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror"]
+    jobs = {
+        "sockops": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "sockops.c")],
+        "restrict": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "restrict.c")],
+        "static_get": ["musl-gcc", "-static", *cflags, "-o", "{out}", os.path.join(clients, "static_get.c")],
+        "go_pure": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
+        "go_cgo": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
+    }
+    genv = dict(os.environ, GOCACHE=os.path.join(TMP, "gocache"), GOPATH=os.path.join(TMP, "gopath"),
+                GOFLAGS="-mod=mod", GO111MODULE="off")
+    for name, cmd in jobs.items():
+        out = os.path.join(TMP, name)
+        env = dict(genv, CGO_ENABLED="1" if name == "go_cgo" else "0")
+        if shutil.which(cmd[0]) is None:
+            print(f"cannot build {name}: {cmd[0]} not installed (.ci/install-deps)")
+            continue
+        p = subprocess.run([c.replace("{out}", out) for c in cmd], env=env, capture_output=True,
+                           text=True, timeout=300)
+        if p.returncode:
+            print(f"building {name} failed:\n{p.stderr}")
+            continue
+        BIN[name] = out
+
+
+def need(*names):
+    missing = [n for n in names if n not in BIN]
+    if missing:
+        check("client(s) built: " + ", ".join(missing), False, "see the build messages above")
+    return not missing
+
+
+# ---- the tests -------------------------------------------------------------
+
+
+@test
+def go_pure_http():
+    """pure Go: its own DNS client over UDP, raw connect"""
+    if not need("go_pure"):
+        return
+    plain = run([BIN["go_pure"], "http://auth.localhost/"], False)
+    sup = run([BIN["go_pure"], "http://auth.localhost/"], True, log="info")
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("pure Go, unsupervised: auth.localhost does not resolve", plain.rc != 0 and "no such host" in plain.err)
+    check("pure Go, supervised: GET reaches server:9000 with Host: auth.localhost",
+          sup.rc == 0 and sup.out.strip() == SERVER + " host=auth.localhost")
+    check("info line names the redirect",
+          "hostshim: auth.localhost:80 -> server:9000 (127.0.0.5:9000)" in sup.err, sup.err)
+
+
+@test
+def go_cgo_http():
+    """cgo with netdns=cgo: the lookup through glibc, connect raw"""
+    if not need("go_cgo"):
+        return
+    env = {"GODEBUG": "netdns=cgo"}
+    plain = run([BIN["go_cgo"], "http://auth.localhost/"], False, env=env)
+    sup = run([BIN["go_cgo"], "http://auth.localhost/"], True, env=env)
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("cgo Go, unsupervised: fails", plain.rc != 0)
+    check("cgo Go (netdns=cgo), supervised: reaches server:9000 with Host: auth.localhost",
+          sup.rc == 0 and sup.out.strip() == SERVER + " host=auth.localhost")
+
+
+@test
+def go_https_sni():
+    if not need("go_pure") or "cert" not in BIN:
+        return check("HTTPS test set up", False, "no certificate (openssl?)")
+    url = "https://auth.example.test/"
+    plain = run([BIN["go_pure"], url, BIN["cert"]], False)
+    sup = run([BIN["go_pure"], url, BIN["cert"]], True)
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("HTTPS, unsupervised: fails", plain.rc != 0)
+    check("HTTPS, supervised: server:9443 with Host and SNI auth.example.test, certificate verified",
+          sup.rc == 0 and sup.out.strip() == "listener=127.0.0.5:9443 host=auth.example.test sni=auth.example.test")
+
+
+@test
+def go_unmapped_forwarded():
+    """a name no rule maps is forwarded to the real nameserver unchanged"""
+    if not need("go_pure"):
+        return
+    sup = run([BIN["go_pure"], "http://upstream.test:9000/"], True)
+    check("unmapped name through the stub: upstream.test answered by the real DNS",
+          sup.rc == 0 and sup.out.strip() == "listener=127.0.0.7:9000 host=upstream.test:9000", sup)
+    nx = run([BIN["go_pure"], "http://nothere.test/"], True)
+    check("unknown name: NXDOMAIN passed through (no such host)", nx.rc != 0 and "no such host" in nx.err, nx)
+
+
+@test
+def static_musl():
+    """musl's resolver: sendto on an unconnected socket, checks the source"""
+    if not need("static_get"):
+        return
+    plain = run([BIN["static_get"], "app.test", "80"], False)
+    sup = run([BIN["static_get"], "app.test", "80"], True)
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("static musl, unsupervised: does not resolve", plain.rc != 0 and "getaddrinfo" in plain.err)
+    check("static musl, supervised: reaches server:9000 with Host: app.test",
+          sup.rc == 0 and sup.out.strip() == SERVER + " host=app.test")
+
+
+@test
+def node_fetch():
+    if shutil.which("node") is None:
+        return check("node installed", False)
+    js = ("fetch('http://app.test/').then(r => r.text()).then(t => process.stdout.write(t))"
+          ".catch(e => { console.error(String(e.cause || e)); process.exit(1); })")
+    plain = run(["node", "-e", js], False)
+    sup = run(["node", "-e", js], True, env={"LD_PRELOAD": ""})
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("Node, unsupervised: app.test does not resolve", plain.rc != 0 and "ENOTFOUND" in plain.err)
+    check("Node, supervised (no preload): reaches server:9000", sup.rc == 0 and sup.out.strip() == SERVER + " host=app.test")
+
+
+UDP_PY = r"""
+import socket, sys
+ai = socket.getaddrinfo("udp.test", 5353, socket.AF_INET, socket.SOCK_DGRAM)[0]
+print("resolved", ai[4][0])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"ping", ai[4])
+print(s.recvfrom(200)[0].decode())
+"""
+
+DIG_PY = r"""
+import socket, struct, sys
+def ask(name, qtype=1):
+    q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    q += struct.pack("!HH", qtype, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(q, ("127.0.0.53", 53))
+    r, src = s.recvfrom(4096)
+    rcode, an = r[3] & 15, struct.unpack("!H", r[6:8])[0]
+    addr = socket.inet_ntop(socket.AF_INET, r[-4:]) if an and qtype == 1 else "-"
+    print(name, qtype, "rcode", rcode, "answers", an, "addr", addr, "from", "%s:%d" % src)
+ask("udp.test"); ask("udp.test", 28); ask("upstream.test"); ask("nothere.test")
+"""
+
+TCP_PY = r"""
+import socket, struct
+q = struct.pack("!HHHHHH", 0x4321, 0x0100, 1, 0, 0, 0) + b"\3app\4test\0" + struct.pack("!HH", 1, 1)
+s = socket.create_connection(("127.0.0.53", 53), timeout=3)
+s.sendall(struct.pack("!H", len(q)) + q)
+n = struct.unpack("!H", s.recv(2))[0]
+r = b""
+while len(r) < n:
+    r += s.recv(n - len(r))
+print("tcp answers", struct.unpack("!H", r[6:8])[0], "addr", socket.inet_ntoa(r[-4:]))
+"""
+
+
+@test
+def udp_through_stub():
+    plain = run([sys.executable, "-c", UDP_PY], False)
+    sup = run([sys.executable, "-c", UDP_PY], True)
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("UDP, unsupervised: udp.test does not resolve", plain.rc != 0)
+    check("UDP, supervised: sendto to the synthetic address reaches server:5353",
+          sup.rc == 0 and "resolved 127.88." in sup.out and "udp-listener=127.0.0.5:5353 got=ping" in sup.out)
+    dig = run([sys.executable, "-c", DIG_PY], True)
+    lines = dig.out.splitlines()
+    print("       " + str(dig))
+    ok = (len(lines) == 4 and "rcode 0 answers 1 addr 127.88." in lines[0]
+          and "rcode 0 answers 0" in lines[1]                   # AAAA: IPv4-only target
+          and "rcode 0 answers 1 addr 127.0.0.7" in lines[2]     # forwarded
+          and "rcode 3 answers 0" in lines[3]                    # NXDOMAIN forwarded
+          and all(l.endswith("from 127.0.0.53:53") for l in lines))
+    check("stub answers: A synthetic, AAAA empty, others forwarded; replies from 127.0.0.53:53", ok)
+    tcp = run([sys.executable, "-c", TCP_PY], True)
+    check("DNS over TCP (after truncation) answered by the stub", tcp.rc == 0 and "tcp answers 1 addr 127.88." in tcp.out, tcp)
+    tcp = run([sys.executable, "-c", TCP_PY], False)
+    check("... and refused without supervision (the test DNS has no TCP)", tcp.rc != 0, tcp)
+
+
+@test
+def child_process_covered():
+    if shutil.which("curl") is None:
+        return check("curl installed", False)
+    cmd = ["sh", "-c", "curl -sS --max-time 5 http://app.test/"]
+    plain = run(cmd, False)
+    sup = run(cmd, True)
+    print("       without: " + str(plain))
+    print("       with:    " + str(sup))
+    check("sh -c curl, unsupervised: fails", plain.rc != 0)
+    check("sh -c curl, supervised: the grandchild reaches server:9000",
+          sup.rc == 0 and sup.out.strip() == SERVER + " host=app.test")
+    loc = run(["sh", "-c", "curl -sS --max-time 5 http://auth.localhost/"], True)
+    check("curl's own *.localhost answer (127.0.0.1:80) follows the address rule",
+          loc.rc == 0 and loc.out.strip() == SERVER + " host=auth.localhost", loc)
+
+
+@test
+def socket_stays_the_programs():
+    if not need("sockops"):
+        return
+    plain = run([BIN["sockops"], "127.0.0.1", "80"], False)
+    sup = run([BIN["sockops"], "127.0.0.1", "80"], True)
+    print("       without: " + plain.out.replace("\n", " | "))
+    print("       with:    " + sup.out.replace("\n", " | "))
+    steps = lambda r: [l for l in r.out.splitlines() if not l.startswith("body ")]
+    check("non-blocking connect, unsupervised: the decoy at 127.0.0.1:80", plain.rc == 0 and DECOY in plain.out)
+    check("supervised: EINPROGRESS, EALREADY/EISCONN, epoll EPOLLOUT, SO_ERROR 0, EISCONN; reaches server:9000",
+          sup.rc == 0 and SERVER + " host=auth.localhost" in sup.out, sup)
+    check("every step answered as without supervision", steps(sup) == steps(plain))
+
+
+@test
+def exit_status_signals_stdio():
+    r = run(["sh", "-c", "exit 7"], True)
+    check("exit status passes through (7)", r.rc == 7, r)
+    r = run(["sh", "-c", "kill -USR1 $$"], True)
+    check("death by signal passes through (SIGUSR1)", r.rc == -signal.SIGUSR1, r)
+    r = run(["sh", "-c", "cat; echo err >&2"], True, stdin="in-data\n")
+    check("stdin, stdout, stderr are the command's", r.rc == 0 and r.out == "in-data\n" and r.err == "err\n", r)
+    r = run(["/nonexistent/prog"], True)
+    check("command not found: 127", r.rc == 127, r)
+    # SIGTERM to the supervisor reaches the command, whose status we get.
+    argv = [LAUNCHER, "--supervise", "--", "sh", "-c",
+            'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done']
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check("SIGTERM forwarded to the command; its status (42) is ours",
+          first == "ready\n" and "got-term" in out and p.returncode == 42, (first, out, p.returncode))
+
+
+@test
+def child_dies_with_supervisor():
+    argv = [LAUNCHER, "--supervise", "--", "sh", "-c", "echo $$; exec sleep 60"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    child = None
+    try:
+        child = int(p.stdout.readline())
+        p.kill()             # SIGKILL: no chance to forward anything
+        p.wait()
+        gone = False
+        for _ in range(50):
+            try:
+                with open(f"/proc/{child}/stat") as f:
+                    gone = f.read().split(") ")[1].startswith("Z")
+            except FileNotFoundError:
+                gone = True
+            if gone:
+                break
+            time.sleep(0.1)
+        check("PR_SET_PDEATHSIG: the command dies with the supervisor", gone)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if child:
+            try:
+                os.kill(child, signal.SIGKILL)   # our own grandchild, by pid
+            except ProcessLookupError:
+                pass
+
+
+@test
+def docker_default_profile():
+    """pidfd_getfd and kcmp refused, CAP_SYS_PTRACE/SYS_ADMIN/NET_ADMIN gone"""
+    if not need("restrict", "go_pure"):
+        return
+    drop = []
+    if shutil.which("setpriv"):
+        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-sys_ptrace,-sys_admin,-net_admin,-sys_module", "--"]
+    argv = drop + [BIN["restrict"], "docker", LAUNCHER, "--supervise", "-m", RULES, "--",
+                   BIN["go_pure"], "http://auth.localhost/"]
+    r = run(argv, False)
+    print("       " + str(r))
+    check("under the default profile's restrictions: pure Go reaches server:9000",
+          r.rc == 0 and "restrict: docker filter installed" in r.out and SERVER + " host=auth.localhost" in r.out)
+    check("setpriv present to drop capabilities", bool(drop))
+
+
+@test
+def seccomp_refused_125():
+    if not need("restrict"):
+        return
+    marker = os.path.join(TMP, "ran")
+    r = run([BIN["restrict"], "noseccomp", LAUNCHER, "--supervise", "--", "touch", marker], False)
+    print("       " + str(r))
+    check("seccomp refused: exit 125, a message saying why, COMMAND not run",
+          r.rc == 125 and "seccomp" in r.err and "not possible" in r.err and not os.path.exists(marker))
+
+
+# ---- the namespace's servers, and the main program ----------------------------
+
+
+def make_cert():
+    cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=auth.example.test",
+                        "-addext", "subjectAltName=DNS:auth.example.test"], capture_output=True, text=True)
+    return (cert, key) if p.returncode == 0 else None
+
+
+def inside():
+    global TMP
+    import hs_dns
+    import hs_servers
+    TMP = tempfile.mkdtemp(prefix="hostshim-supervise-")
+    started = []
+    try:
+        log = hs_servers.RequestLog()
+        dns = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7"})
+        dns.start()
+        started.append(dns)
+        for addr, port in [("127.0.0.5", 9000), ("127.0.0.7", 9000), ("127.0.0.1", 80)]:
+            started.append(hs_servers.HttpListener(addr, port, log).start())
+        started.append(hs_servers.UdpEcho("127.0.0.5", 5353, log).start())
+        if shutil.which("openssl"):
+            ck = make_cert()
+            if ck:
+                BIN["cert"] = ck[0]
+                ctx = hs_servers.tls_context(*ck)
+                started.append(hs_servers.HttpListener("127.0.0.5", 9443, log, ctx).start())
+        build_all()
+        only = sys.argv[2:]
+        for t in TESTS:
+            if not only or t.__name__ in only:
+                print(f"-- {t.__name__}", flush=True)
+                t()
+    finally:
+        for s in started:
+            try:
+                s.stop()
+            except Exception:
+                pass
+        shutil.rmtree(TMP, ignore_errors=True)
+    failed = RESULTS.count(False)
+    print(f"{len(RESULTS) - failed} passed, {failed} failed")
+    return 1 if failed or not RESULTS else 0
+
+
+def main():
+    if sys.argv[1:2] == ["--inside"]:
+        return inside()
+    for f in (LAUNCHER, SUPERVISOR):
+        if not os.access(f, os.X_OK):
+            print(f"{f} missing: run make first\n0 passed, 1 failed")
+            return 1
+    argv = ["sh", os.path.join(REPO, "tests", "in-netns.sh"), "sv", HOSTS,
+            sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
+    return subprocess.call(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
