@@ -27,3 +27,12 @@ install-supervise: build/hostshim-supervise
 	install -m 755 build/hostshim-supervise $(DESTDIR)$(PREFIX)/lib/hostshim/
 
 .PHONY: supervise-test install-supervise
+
+build/bench/supervise_bench: bench/supervise_bench.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -pthread -o $@ $<
+
+bench-supervise: build/bench/supervise_bench build/hostshim-supervise build/hostshim
+	sh bench/supervise.sh $(BENCH_N)
+
+.PHONY: bench-supervise
