@@ -284,6 +284,32 @@ def udp_through_stub():
     check("... and refused without supervision (the test DNS has no TCP)", tcp.rc != 0, tcp)
 
 
+V6_PY = r"""
+import socket
+a = socket.getaddrinfo("app.test", 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+for dest in ("::ffff:" + a, "::ffff:127.0.0.1"):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.settimeout(3)
+    s.connect((dest, 80))
+    s.sendall(b"GET / HTTP/1.0\r\nHost: app.test\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    print(dest.startswith("::ffff:127.88."), data.split(b"\r\n\r\n", 1)[1].decode().strip())
+"""
+
+
+@test
+def v4_mapped_from_ipv6_socket():
+    r = run([sys.executable, "-c", V6_PY], True)
+    want = f"True {SERVER} host=app.test\nFalse {SERVER} host=app.test\n"
+    check("AF_INET6 socket to ::ffff:127.88.x.y and ::ffff:127.0.0.1:80 reaches server:9000",
+          r.rc == 0 and r.out == want, r)
+
+
 @test
 def child_process_covered():
     if shutil.which("curl") is None:
@@ -399,6 +425,19 @@ def seccomp_refused_125():
     print("       " + str(r))
     check("seccomp refused: exit 125, a message saying why, COMMAND not run",
           r.rc == 125 and "seccomp" in r.err and "not possible" in r.err and not os.path.exists(marker))
+
+
+@test
+def launcher_supervise():
+    r = run([LAUNCHER, "-m", "a.test=b", "--supervise", "--", "true"], False)
+    check("--supervise after another option: usage error (2)", r.rc == 2 and "first argument" in r.err, r)
+    lib = os.path.join(REPO, "build", "libhostshim.so")
+    r = run([LAUNCHER, "--supervise", "--", "sh", "-c", 'echo "[${LD_PRELOAD-unset}]"'], False,
+            env={"LD_PRELOAD": lib})
+    check("an inherited LD_PRELOAD of libhostshim.so is dropped", r.rc == 0 and r.out == "[unset]\n", r)
+    r = run([LAUNCHER, "--supervise", "-l", "debug", "--", "true"], False)
+    check("-l debug says which supervisor runs", r.rc == 0 and "supervising" in r.err
+          and SUPERVISOR in r.err, r)
 
 
 # ---- the namespace's servers, and the main program ----------------------------
