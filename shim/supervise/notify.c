@@ -123,8 +123,8 @@ static void destination(int listener, uint64_t addr, uint64_t len, bool send,
 	if (!route_dns((struct sockaddr *)&sa, (socklen_t)n, send, &out) &&
 	    !targets_route((struct sockaddr *)&sa, (socklen_t)n, &out, what))
 		return;
-	if (!still_valid(listener, req->id))
-		return; /* the caller is gone: what we read was not its */
+	/* poke() checks that the caller is still there, so what we read was
+	 * its own, before it writes. */
 	if (!poke(listener, (pid_t)req->pid, req->id, addr, &out, n))
 		log_msg(LOG_WARN, "%s: could not rewrite the destination in "
 				  "process %d: %s", what, (int)req->pid, strerror(errno));
