@@ -75,10 +75,14 @@ static int serve(int listener, int sfd, pid_t child)
 			break;
 		if ((p[0].revents & POLLIN) && signals_handle(sfd, child, &status))
 			return status;
-		if (n == 2 && (p[1].revents & POLLIN))
-			notify_one(listener);
-		else if (n == 2 && (p[1].revents & (POLLHUP | POLLERR)))
+		if (n == 2 && (p[1].revents & POLLIN) && !notify_one(listener)) {
+			/* Nothing can be served any more: the callers waiting
+			 * get ENOSYS from the kernel once we stop listening. */
+			log_msg(LOG_ERROR, "seccomp notification: %s", strerror(errno));
 			p[1].fd = -1;
+		} else if (n == 2 && (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			p[1].fd = -1;
+		}
 	}
 	log_msg(LOG_ERROR, "poll: %s", strerror(errno));
 	exit(STATUS_NO_SECCOMP);

@@ -440,6 +440,27 @@ def launcher_supervise():
           and SUPERVISOR in r.err, r)
 
 
+@test
+def launcher_chooses_supervision():
+    """no --supervise: a Go or static program runs supervised anyway"""
+    if not need("go_pure", "go_cgo", "static_get"):
+        return
+    base = [LAUNCHER, "-m", RULES, "-l", "info", "--"]
+    r = run(base + [BIN["go_pure"], "http://auth.localhost/"], False)
+    check("plain launcher, pure Go: supervised, said at info, reaches server:9000",
+          r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost"
+          and "is a Go program" in r.err and "running it supervised" in r.err, r)
+    r = run(base + [BIN["go_cgo"], "http://auth.localhost/"], False, env={"GODEBUG": "netdns=cgo"})
+    check("plain launcher, cgo Go: supervised, not preloaded (which would break it)",
+          r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost" and "is a Go program" in r.err, r)
+    r = run(base + [BIN["static_get"], "app.test", "80"], False)
+    check("plain launcher, static musl: supervised, reaches server:9000",
+          r.rc == 0 and r.out.strip() == SERVER + " host=app.test" and "statically linked" in r.err, r)
+    r = run(base + ["sh", "-c", 'echo "$LD_PRELOAD"'], False)
+    check("plain launcher, a dynamic program: preloaded as before, nothing said",
+          r.rc == 0 and "libhostshim.so" in r.out and "supervised" not in r.err, r)
+
+
 # ---- the namespace's servers, and the main program ----------------------------
 
 
