@@ -14,7 +14,9 @@ tests/in-netns.sh, so nothing leaves the machine. Inside:
   UDP echo     127.0.0.5:5353
   rules        auth.localhost = server:9000, app.test = server:9000,
                auth.example.test:443 = server:9443, udp.test = server:5353,
-               127.0.0.1:80 = server:9000
+               idp.test = server:9100, 127.0.0.1:80 = server:9000
+  OIDC         127.0.0.5:9100: an issuer that builds its URLs from the Host
+               header, as Authentik does (discovery + JWKS, RS256 by openssl)
 
 Clients are built here: Go (Debian's golang-go, pure and cgo), a static musl
 C client, small C programs. Most tests run a client without and then with
@@ -46,6 +48,7 @@ RULES = "\n".join([
     "app.test = server:9000",
     "auth.example.test:443 = server:9443",
     "udp.test = server:5353",
+    "idp.test = server:9100",
     "127.0.0.1:80 = server:9000",
 ])
 SERVER = "listener=127.0.0.5:9000"
@@ -109,6 +112,7 @@ def build_all():
         "static_get": ["musl-gcc", "-static", *cflags, "-o", "{out}", os.path.join(clients, "static_get.c")],
         "go_pure": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
         "go_cgo": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
+        "api": ["go", "build", "-o", "{out}", os.path.join(REPO, "examples", "nextjs-authentik", "api", "main.go")],
     }
     genv = dict(os.environ, GOCACHE=os.path.join(TMP, "gocache"), GOPATH=os.path.join(TMP, "gopath"),
                 GOFLAGS="-mod=mod", GO111MODULE="off")
@@ -417,6 +421,19 @@ def docker_default_profile():
 
 
 @test
+def unprivileged_user():
+    """as nobody, with no capabilities: no_new_privs, no raw socket"""
+    if not need("go_pure", "static_get") or not shutil.which("setpriv"):
+        return check("setpriv present", False)
+    os.chmod(TMP, 0o755)
+    drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", "--"]
+    r = run(drop + [LAUNCHER, "--supervise", "-m", RULES, "--", BIN["go_pure"], "http://auth.localhost/"], False)
+    check("as nobody: pure Go reaches server:9000", r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost", r)
+    r = run(drop + [LAUNCHER, "--supervise", "-m", RULES, "--", BIN["static_get"], "app.test", "80"], False)
+    check("as nobody (no raw socket): static musl still resolves", r.rc == 0 and r.out.strip() == SERVER + " host=app.test", r)
+
+
+@test
 def seccomp_refused_125():
     if not need("restrict"):
         return
@@ -459,6 +476,139 @@ def launcher_chooses_supervision():
     r = run(base + ["sh", "-c", 'echo "$LD_PRELOAD"'], False)
     check("plain launcher, a dynamic program: preloaded as before, nothing said",
           r.rc == 0 and "libhostshim.so" in r.out and "supervised" not in r.err, r)
+
+
+def b64url(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Issuer:
+    """an OIDC issuer on 127.0.0.5:9100 whose URLs follow the Host header"""
+    PATH = "/application/o/e2e/"
+
+    def __init__(self):
+        import http.server
+        import json
+        import threading
+        self.key = os.path.join(TMP, "oidc-key.pem")
+        subprocess.run(["openssl", "genrsa", "-out", self.key, "2048"], check=True, capture_output=True)
+        mod = subprocess.run(["openssl", "rsa", "-in", self.key, "-noout", "-modulus"], check=True,
+                             capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+        jwks = {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                          "n": b64url(bytes.fromhex(mod)), "e": "AQAB"}]}
+        path = self.PATH
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                base = "http://" + self.headers.get("Host", "-") + path
+                if self.path == path + ".well-known/openid-configuration":
+                    body = {"issuer": base, "jwks_uri": base + "jwks/"}
+                elif self.path == path + "jwks/":
+                    body = jwks
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.5", 9100), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def token(self, iss, aud="nextjs"):
+        import json
+        head = b64url(json.dumps({"alg": "RS256", "kid": "k1", "typ": "JWT"}).encode())
+        body = b64url(json.dumps({"iss": iss, "sub": "akadmin", "aud": aud,
+                                  "exp": int(time.time()) + 600}).encode())
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key], input=(head + "." + body).encode(),
+                             check=True, capture_output=True).stdout
+        return head + "." + body + "." + b64url(sig)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def ask_api(token):
+    """(status, body) of GET /me on the API at 127.0.0.1:8000"""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:8000/me", headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode().strip()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode().strip()
+
+
+def with_api(argv, fn):
+    """runs the API (argv), waits for its port, calls fn(), stops it by pid"""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=dict(os.environ, OIDC_ISSUER="http://idp.test" + Issuer.PATH,
+                                  OIDC_AUDIENCE="nextjs", LISTEN="127.0.0.1:8000"))
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", 8000), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        return fn()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            out = p.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out = p.communicate()[0]
+        print("       api log: " + out.strip().replace("\n", " | ")[:600])
+
+
+@test
+def example_dockerfile_api():
+    """what can be checked without a Docker engine"""
+    df = os.path.join(REPO, "examples", "nextjs-authentik", "Dockerfile.api")
+    missing = []
+    with open(df) as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(w.startswith("--from=") for w in words):
+            missing += [w for w in words[1:-1] if not os.path.exists(os.path.join(REPO, w))]
+    check("examples: Dockerfile.api copies existing paths", not missing, missing)
+    check("examples: Dockerfile.api runs the API supervised",
+          'ENTRYPOINT ["hostshim", "--supervise", "--"]' in lines)
+
+
+@test
+def go_api_validates_public_issuer_token():
+    """the issue's scenario: a Go API checks an ID token by the public URL"""
+    if not need("api") or shutil.which("openssl") is None:
+        return check("API built and openssl present", False)
+    issuer = Issuer()
+    try:
+        good = issuer.token("http://idp.test" + Issuer.PATH)
+        internal = issuer.token("http://server:9100" + Issuer.PATH)
+        plain = with_api([BIN["api"]], lambda: ask_api(good))
+        print("       without: " + str(plain))
+        check("Go API, unsupervised: can't fetch the issuer's keys by the public URL, 401",
+              plain[0] == 401 and "issuer keys" in plain[1], plain)
+        sup = with_api([LAUNCHER, "--supervise", "-m", RULES, "--", BIN["api"]],
+                       lambda: (ask_api(good), ask_api(internal)))
+        print("       with:    " + str(sup))
+        check("Go API, supervised: accepts the token with iss = the public issuer",
+              sup[0][0] == 200 and '"sub":"akadmin"' in sup[0][1] and "http://idp.test/application/o/e2e/" in sup[0][1])
+        check("... and rejects one whose iss is the internal URL", sup[1][0] == 401 and "is not" in sup[1][1])
+    finally:
+        issuer.stop()
 
 
 # ---- the namespace's servers, and the main program ----------------------------
