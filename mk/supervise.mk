@@ -2,9 +2,11 @@
 # `hostshim --supervise` runs (shim/supervise/). It links the library's
 # configuration, matching and logging code (not the hooks) and inih, so
 # it needs libc alone at run time. Included by the top-level Makefile.
+#   make build/musl/hostshim-supervise   the same, static with musl
 #   make supervise-test   its tests (tests/supervise/run.py: root, a network
 #                         namespace; Go clients need golang-go, the static
-#                         client musl-gcc, the Node client node)
+#                         client musl-gcc, the Node client node), with each
+#                         of the two supervisors
 
 SUP_SRCS := $(wildcard shim/supervise/*.c) shim/config.c shim/rules.c shim/log.c
 SUP_HDRS := shim/supervise/supervise.h shim/shim.h
@@ -16,8 +18,25 @@ build/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS)
 
 all: build/hostshim-supervise
 
-supervise-test: build/hostshim-supervise build/hostshim
+# The same supervisor linked statically against musl: it runs in any image,
+# including ones with no libc at all (distroless, scratch), as Go images
+# often are. musl-gcc sees musl's headers only: the kernel's few headers it
+# needs are copied in, like uthash for the musl library build.
+SUP_KINC := build/musl/kernel-include
+$(SUP_KINC)/linux/seccomp.h:
+	@mkdir -p $(SUP_KINC)
+	cp -r /usr/include/linux /usr/include/asm-generic $(SUP_KINC)/
+	cp -r /usr/include/$$($(CC) -print-multiarch)/asm $(SUP_KINC)/
+
+build/musl/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS) build/musl/inih/ini.o \
+    $(MUSL_INC)/uthash.h $(SUP_KINC)/linux/seccomp.h
+	$(MUSL_CC) -static -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing -Ishim \
+	  -I$(MUSL_INC) -Ibuild/musl/inih -idirafter $(SUP_KINC) -pthread \
+	  -o $@ $(SUP_SRCS) build/musl/inih/ini.o
+
+supervise-test: build/hostshim-supervise build/hostshim build/musl/hostshim-supervise
 	python3 tests/supervise/run.py
+	HOSTSHIM_SUPERVISOR=build/musl/hostshim-supervise python3 tests/supervise/run.py
 
 check: supervise-test
 

@@ -42,7 +42,10 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 HOSTS = "127.0.0.1 localhost\n127.0.0.5 server"
 LAUNCHER = os.path.join(REPO, "build", "hostshim")
-SUPERVISOR = os.path.join(REPO, "build", "hostshim-supervise")
+# HOSTSHIM_SUPERVISOR (read by the launcher) picks another build of it.
+SUPERVISOR = os.path.abspath(os.path.join(REPO, os.environ.get("HOSTSHIM_SUPERVISOR",
+                                                               "build/hostshim-supervise")))
+os.environ["HOSTSHIM_SUPERVISOR"] = SUPERVISOR
 RULES = "\n".join([
     "auth.localhost = server:9000",
     "app.test = server:9000",
