@@ -20,6 +20,7 @@
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 				SIGUSR1, SIGUSR2, SIGWINCH};
 static sigset_t old_mask;
+static struct sigaction old_pipe;
 
 int signals_block(void)
 {
@@ -30,13 +31,18 @@ int signals_block(void)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old_mask);
 	/* A closed pipe must not kill the supervisor (the stub writes). */
-	signal(SIGPIPE, SIG_IGN);
+	struct sigaction ign;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* COMMAND gets the dispositions and mask we were given, an ignored
+ * SIGPIPE included. */
 void signals_restore_in_child(void)
 {
-	signal(SIGPIPE, SIG_DFL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 }
 

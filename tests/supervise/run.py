@@ -357,6 +357,12 @@ def exit_status_signals_stdio():
     check("death by signal passes through (SIGUSR1)", r.rc == -signal.SIGUSR1, r)
     r = run(["sh", "-c", "cat; echo err >&2"], True, stdin="in-data\n")
     check("stdin, stdout, stderr are the command's", r.rc == 0 and r.out == "in-data\n" and r.err == "err\n", r)
+    # SIGPIPE ignored by the caller (the supervisor ignores it itself).
+    show = "grep -E '^Sig(Ign|Blk)' /proc/self/status"
+    r1 = run(["sh", "-c", "trap '' PIPE; exec sh -c \"$0\"", show], False)
+    r2 = run(["sh", "-c", "trap '' PIPE; exec \"$1\" --supervise -- sh -c \"$0\"", show, LAUNCHER], False)
+    check("signal mask and ignored signals are the command's, as without supervision",
+          r1.rc == 0 and r1.out == r2.out, r1, r2)
     r = run(["/nonexistent/prog"], True)
     check("command not found: 127", r.rc == 127, r)
     # SIGTERM to the supervisor reaches the command, whose status we get.
