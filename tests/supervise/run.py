@@ -430,6 +430,17 @@ def docker_default_profile():
 
 
 @test
+def old_kernel_125():
+    """setarch --uname-2.6 makes uname(2) say 2.6.x"""
+    if not shutil.which("setarch"):
+        return check("setarch present", False)
+    marker = os.path.join(TMP, "ran-old")
+    r = run(["setarch", os.uname().machine, "--uname-2.6", LAUNCHER, "--supervise", "--", "touch", marker], False)
+    check("a kernel older than 5.5: exit 125, saying so, COMMAND not run",
+          r.rc == 125 and "older than 5.5" in r.err and not os.path.exists(marker), r)
+
+
+@test
 def unprivileged_user():
     """as nobody, with no capabilities: no_new_privs, no raw socket"""
     if not need("go_pure", "static_get") or not shutil.which("setpriv"):
