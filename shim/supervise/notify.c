@@ -110,7 +110,7 @@ static bool route_dns(const struct sockaddr *sa, socklen_t len, bool send,
 static void destination(int listener, uint64_t addr, uint64_t len, bool send,
 			const char *what)
 {
-	struct sockaddr_storage sa, out;
+	struct sockaddr_storage sa = {0}, out;
 	if (!addr || len < sizeof(sa_family_t))
 		return;
 	size_t n = len < sizeof sa ? (size_t)len : sizeof sa;
@@ -132,7 +132,7 @@ static void destination(int listener, uint64_t addr, uint64_t len, bool send,
 
 static void one_msghdr(int listener, uint64_t at, const char *what)
 {
-	struct msghdr m;
+	struct msghdr m = {0};
 	if (peek((pid_t)req->pid, at, &m, sizeof m))
 		destination(listener, (uintptr_t)m.msg_name, m.msg_namelen, true, what);
 }

@@ -60,10 +60,10 @@ static void read_resolv_conf(void)
 		if (sscanf(line, " %63s %63s", word, addr) != 2 ||
 		    strcmp(word, "nameserver") || inet_pton(AF_INET, addr, &a) != 1)
 			continue;
-		struct sockaddr_in *real = &stub_ns[stub_nns++].real;
-		real->sin_family = AF_INET;
-		real->sin_addr = a;
-		real->sin_port = htons(53);
+		struct sockaddr_in *ns = &stub_ns[stub_nns++].real;
+		ns->sin_family = AF_INET;
+		ns->sin_addr = a;
+		ns->sin_port = htons(53);
 	}
 	fclose(f);
 }
