@@ -113,5 +113,6 @@ int main(int argc, char **argv)
 	pid_t child = spawn_supervised(argv + first, &listener);
 	notify_init(listener);
 	stub_start();
+	targets_start();
 	exit_like_child(serve(listener, sfd, child));
 }

@@ -53,6 +53,7 @@ struct synth_answer {
 	struct in_addr a4;
 };
 void targets_init(struct rule **rules, size_t n);
+void targets_start(void); /* its thread; after the child is spawned */
 void targets_answer(const char *name, struct synth_answer *out);
 /* Where a destination really goes. True, with *out filled (same family
  * and length as `sa`), when a rule applies. `what` names the syscall. */

@@ -6,13 +6,16 @@
  * query (the stub runs on its own threads), so a connect only reads what
  * was stored: it never waits on DNS. Each query resolves them again, so
  * a target that moves is followed. Address rules' targets are resolved at
- * start, and again by the stub's threads when they failed. */
+ * start; one that failed is tried again on a thread of its own when a
+ * connect needs it (that connect goes on untouched, the next ones follow
+ * the rule), at most once a second. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "supervise.h"
 
@@ -30,8 +33,8 @@ struct ep {
 struct name_slot {
 	char name[NAME_MAX_LEN + 1];
 	size_t nroutes;
-	const struct rule *routes[ROUTES_MAX]; /* precedence order */
-	struct ep to[ROUTES_MAX];
+	const struct rule **routes; /* precedence order; nroutes of each, */
+	struct ep *to;		    /* replaced at each query */
 	struct ep direct; /* the name itself, for ports no rule takes */
 	unsigned index; /* its synthetic address: SYNTH_NET | index */
 	uint16_t logged[LOGGED_MAX];
@@ -45,6 +48,8 @@ struct addr_target {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t refresh_wake = PTHREAD_COND_INITIALIZER;
+static bool refresh_wanted;
 static struct name_slot *by_name;
 static struct name_slot *by_index[SLOT_COUNT];
 static unsigned next_index = SYNTH_FIRST;
@@ -180,22 +185,56 @@ void targets_answer(const char *qname, struct synth_answer *out)
 	if (n > ROUTES_MAX)
 		n = ROUTES_MAX;
 	resolve_routes(routes, n, to, name, &direct);
+	/* Sized to the name's routes: memory follows the names in use. */
+	const struct rule **new_routes = malloc((n ? n : 1) * sizeof *routes);
+	struct ep *new_to = malloc((n ? n : 1) * sizeof *to);
+	if (new_routes && new_to) {
+		memcpy(new_routes, routes, n * sizeof *routes);
+		memcpy(new_to, to, n * sizeof *to);
+	}
 	pthread_mutex_lock(&lock);
-	struct name_slot *s = slot_get(name);
+	struct name_slot *s = new_routes && new_to ? slot_get(name) : NULL;
 	if (s) {
+		const struct rule **old_routes = s->routes;
+		struct ep *old_to = s->to;
 		s->nroutes = n;
-		memcpy(s->routes, routes, n * sizeof *routes);
-		memcpy(s->to, to, n * sizeof *to);
+		s->routes = new_routes;
+		s->to = new_to;
 		s->direct = direct;
+		new_routes = old_routes; /* freed below, outside the lock */
+		new_to = old_to;
 	}
 	unsigned index = s ? s->index : 0;
 	pthread_mutex_unlock(&lock);
+	free(new_routes);
+	free(new_to);
 	if (!s) {
-		out->rcode = 2; /* 65535 names: SERVFAIL, as an exhausted table */
+		out->rcode = 2; /* out of memory or 65535 names: SERVFAIL */
 		return;
 	}
 	answer_from(to, n, index, out);
-	resolve_addr_targets(true);
+}
+
+static void *refresher(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		while (!refresh_wanted)
+			pthread_cond_wait(&refresh_wake, &lock);
+		refresh_wanted = false;
+		pthread_mutex_unlock(&lock);
+		resolve_addr_targets(true);
+		sleep(1);
+	}
+	return NULL;
+}
+
+void targets_start(void)
+{
+	pthread_t t;
+	if (naddr_targets && pthread_create(&t, NULL, refresher, NULL))
+		log_msg(LOG_ERROR, "cannot start the address rules' resolver thread");
 }
 
 /* ---- connect and sendto: the notification's side -------------------- */
@@ -346,8 +385,14 @@ static bool route_address(const struct sockaddr *sa, socklen_t len,
 		return false;
 	pthread_mutex_lock(&lock);
 	struct ep e = t->to;
-	bool first = first_time(t->logged, port);
+	bool first = e.status == 0 && first_time(t->logged, port);
+	if (e.status) { /* the refresher tries again; this call goes on as is */
+		refresh_wanted = true;
+		pthread_cond_signal(&refresh_wake);
+	}
 	pthread_mutex_unlock(&lock);
+	if (e.status)
+		return false;
 	if (!build(sa, len, &e, r->target_port ? r->target_port : port, out))
 		return false;
 	report(what, r->name, port, r, out, first);

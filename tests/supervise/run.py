@@ -59,6 +59,7 @@ DECOY = "listener=127.0.0.1:80"
 
 RESULTS = []
 TMP = None
+DNS = None
 BIN = {}
 
 
@@ -315,6 +316,40 @@ def v4_mapped_from_ipv6_socket():
     want = f"True {SERVER} host=app.test\nFalse {SERVER} host=app.test\n"
     check("AF_INET6 socket to ::ffff:127.88.x.y and ::ffff:127.0.0.1:80 reaches server:9000",
           r.rc == 0 and r.out == want, r)
+
+
+LATE_PY = r"""
+import socket, sys, time
+print("ready", flush=True)
+sys.stdin.readline()
+for attempt in (1, 2):
+    try:
+        s = socket.create_connection(("127.0.0.1", 8081), timeout=3)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: late\r\n\r\n")
+        print(attempt, s.recv(4096).split(b"\r\n\r\n", 1)[1].decode().strip(), flush=True)
+    except OSError as e:
+        print(attempt, "refused" if isinstance(e, ConnectionRefusedError) else e, flush=True)
+    time.sleep(1.5)
+"""
+
+
+@test
+def address_rule_target_resolved_later():
+    """a target that did not resolve at start is tried again when needed"""
+    argv = [LAUNCHER, "--supervise", "-m", "127.0.0.1:8081 = late.test:9000", "--",
+            sys.executable, "-c", LATE_PY]
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()           # the supervisor has started
+        DNS.table["late.test"] = "127.0.0.7"  # now the target resolves
+        out, err = p.communicate("go\n", timeout=20)
+    finally:
+        DNS.table.pop("late.test", None)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check("address rule whose target resolves only later: the first connect as is, the next redirected",
+          first == "ready\n" and out == "1 refused\n2 listener=127.0.0.7:9000 host=late\n", (out, err))
 
 
 @test
@@ -650,9 +685,10 @@ def inside():
     started = []
     try:
         log = hs_servers.RequestLog()
-        dns = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7"})
-        dns.start()
-        started.append(dns)
+        global DNS
+        DNS = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7"})
+        DNS.start()
+        started.append(DNS)
         for addr, port in [("127.0.0.5", 9000), ("127.0.0.7", 9000), ("127.0.0.1", 80)]:
             started.append(hs_servers.HttpListener(addr, port, log).start())
         started.append(hs_servers.UdpEcho("127.0.0.5", 5353, log).start())
