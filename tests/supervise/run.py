@@ -14,7 +14,8 @@ tests/in-netns.sh, so nothing leaves the machine. Inside:
   UDP echo     127.0.0.5:5353
   rules        auth.localhost = server:9000, app.test = server:9000,
                auth.example.test:443 = server:9443, udp.test = server:5353,
-               idp.test = server:9100, 127.0.0.1:80 = server:9000
+               idp.test = server:9100, *.wild.test = server:9000,
+               127.0.0.1:80 = server:9000
   OIDC         127.0.0.5:9100: an issuer that builds its URLs from the Host
                header, as Authentik does (discovery + JWKS, RS256 by openssl)
 
@@ -52,6 +53,7 @@ RULES = "\n".join([
     "auth.example.test:443 = server:9443",
     "udp.test = server:5353",
     "idp.test = server:9100",
+    "*.wild.test = server:9000",
     "127.0.0.1:80 = server:9000",
 ])
 SERVER = "listener=127.0.0.5:9000"
@@ -197,6 +199,9 @@ def go_unmapped_forwarded():
     sup = run([BIN["go_pure"], "http://upstream.test:9000/"], True)
     check("unmapped name through the stub: upstream.test answered by the real DNS",
           sup.rc == 0 and sup.out.strip() == "listener=127.0.0.7:9000 host=upstream.test:9000", sup)
+    w = run([BIN["go_pure"], "http://a.b.wild.test/"], True)
+    check("wildcard rule: a.b.wild.test reaches server:9000",
+          w.rc == 0 and w.out.strip() == SERVER + " host=a.b.wild.test", w)
     nx = run([BIN["go_pure"], "http://nothere.test/"], True)
     check("unknown name: NXDOMAIN passed through (no such host)", nx.rc != 0 and "no such host" in nx.err, nx)
 
@@ -625,6 +630,23 @@ def with_api(argv, fn):
             p.kill()
             out = p.communicate()[0]
         print("       api log: " + out.strip().replace("\n", " | ")[:600])
+
+
+@test
+def configuration_like_the_library():
+    if not need("go_pure"):
+        return
+    ini = os.path.join(TMP, "shim.ini")
+    with open(ini, "w") as f:
+        f.write("[shim]\nlog = info\n[map]\nfile.test = server:9000\nbad.test = server:99999\n")
+    r = run([LAUNCHER, "--supervise", "-c", ini, "--", BIN["go_pure"], "http://file.test/"], False)
+    check("-c FILE: its rules and its log level apply; a bad line is named and skipped",
+          r.rc == 0 and r.out.strip() == SERVER + " host=file.test"
+          and ini + ":5: " in r.err and "hostshim: file.test:80 -> server:9000" in r.err, r)
+    marker = os.path.join(TMP, "ran-strict")
+    r = run([LAUNCHER, "--supervise", "-c", ini, "--", "touch", marker], False, env={"HOSTSHIM_STRICT": "1"})
+    check("HOSTSHIM_STRICT=1 and a bad line: exit 2 before COMMAND runs",
+          r.rc == 2 and "strict mode" in r.err and not os.path.exists(marker), r)
 
 
 @test
