@@ -453,6 +453,17 @@ def child_dies_with_supervisor():
 
 
 @test
+def pid1_reaps_orphans():
+    """as a container's PID 1 (unshare --pid): orphans are reaped"""
+    if not shutil.which("unshare"):
+        return check("unshare present", False)
+    script = ('sh -c "sleep 0.3 &"; sleep 1; '
+              'echo "pid1=$(cat /proc/1/comm) zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z ")"')
+    r = run(["unshare", "--pid", "--fork", "--mount-proc", LAUNCHER, "--supervise", "--", "sh", "-c", script], False)
+    check("PID 1: the supervisor reaps an orphan that exited", r.rc == 0 and r.out == "pid1=hostshim-superv zombies=0\n", r)
+
+
+@test
 def docker_default_profile():
     """pidfd_getfd and kcmp refused, CAP_SYS_PTRACE/SYS_ADMIN/NET_ADMIN gone"""
     if not need("restrict", "go_pure"):
