@@ -6,7 +6,8 @@ The file re-runs itself inside a network namespace of its own through
 tests/in-netns.sh, so nothing leaves the machine. Inside:
 
   /etc/hosts   localhost=127.0.0.1  server=127.0.0.5
-  DNS          127.0.0.53:53 (the resolv.conf nameserver): upstream.test=127.0.0.7,
+  DNS          127.0.0.53:53 (the resolv.conf nameserver): upstream.test and
+               portonly.test = 127.0.0.7,
                everything else NXDOMAIN
   HTTP         127.0.0.5:9000 (server), 127.0.0.7:9000 (upstream),
                DECOY 127.0.0.1:80; each answers "listener=ADDR:PORT host=HOST"
@@ -15,6 +16,7 @@ tests/in-netns.sh, so nothing leaves the machine. Inside:
   rules        auth.localhost = server:9000, app.test = server:9000,
                auth.example.test:443 = server:9443, udp.test = server:5353,
                idp.test = server:9100, *.wild.test = server:9000,
+               portonly.test:8443 = server:9000, v6only.test = [::1]:9,
                127.0.0.1:80 = server:9000
   OIDC         127.0.0.5:9100: an issuer that builds its URLs from the Host
                header, as Authentik does (discovery + JWKS, RS256 by openssl)
@@ -54,6 +56,8 @@ RULES = "\n".join([
     "udp.test = server:5353",
     "idp.test = server:9100",
     "*.wild.test = server:9000",
+    "portonly.test:8443 = server:9000",
+    "v6only.test = [::1]:9",
     "127.0.0.1:80 = server:9000",
 ])
 SERVER = "listener=127.0.0.5:9000"
@@ -199,6 +203,11 @@ def go_unmapped_forwarded():
     sup = run([BIN["go_pure"], "http://upstream.test:9000/"], True)
     check("unmapped name through the stub: upstream.test answered by the real DNS",
           sup.rc == 0 and sup.out.strip() == "listener=127.0.0.7:9000 host=upstream.test:9000", sup)
+    pr = run([BIN["go_pure"], "http://portonly.test:8443/"], True)
+    po = run([BIN["go_pure"], "http://portonly.test:9000/"], True)
+    check("port-specific rule only: its port goes to the target, other ports to the name's own address",
+          pr.rc == 0 and pr.out.strip() == SERVER + " host=portonly.test:8443"
+          and po.rc == 0 and po.out.strip() == "listener=127.0.0.7:9000 host=portonly.test:9000", pr, po)
     w = run([BIN["go_pure"], "http://a.b.wild.test/"], True)
     check("wildcard rule: a.b.wild.test reaches server:9000",
           w.rc == 0 and w.out.strip() == SERVER + " host=a.b.wild.test", w)
@@ -258,6 +267,7 @@ def ask(name, qtype=1):
     addr = socket.inet_ntop(socket.AF_INET, r[-4:]) if an and qtype == 1 else "-"
     print(name, qtype, "rcode", rcode, "answers", an, "addr", addr, "from", "%s:%d" % src)
 ask("udp.test"); ask("udp.test", 28); ask("upstream.test"); ask("nothere.test")
+ask("v6only.test", 28); ask("v6only.test", 1)
 """
 
 TCP_PY = r"""
@@ -285,12 +295,15 @@ def udp_through_stub():
     dig = run([sys.executable, "-c", DIG_PY], True)
     lines = dig.out.splitlines()
     print("       " + str(dig))
-    ok = (len(lines) == 4 and "rcode 0 answers 1 addr 127.88." in lines[0]
+    ok = (len(lines) == 6 and "rcode 0 answers 1 addr 127.88." in lines[0]
           and "rcode 0 answers 0" in lines[1]                   # AAAA: IPv4-only target
           and "rcode 0 answers 1 addr 127.0.0.7" in lines[2]     # forwarded
           and "rcode 3 answers 0" in lines[3]                    # NXDOMAIN forwarded
+          and "28 rcode 0 answers 1" in lines[4]                 # IPv6-only target: AAAA
+          and "1 rcode 0 answers 0" in lines[5]                  # ... and no A
           and all(l.endswith("from 127.0.0.53:53") for l in lines))
-    check("stub answers: A synthetic, AAAA empty, others forwarded; replies from 127.0.0.53:53", ok)
+    check("stub answers: A synthetic, AAAA empty (AAAA only for an IPv6-only target), others forwarded;"
+          " replies from 127.0.0.53:53", ok)
     tcp = run([sys.executable, "-c", TCP_PY], True)
     check("DNS over TCP (after truncation) answered by the stub", tcp.rc == 0 and "tcp answers 1 addr 127.88." in tcp.out, tcp)
     tcp = run([sys.executable, "-c", TCP_PY], False)
@@ -382,11 +395,13 @@ def socket_stays_the_programs():
     sup = run([BIN["sockops"], "127.0.0.1", "80"], True)
     print("       without: " + plain.out.replace("\n", " | "))
     print("       with:    " + sup.out.replace("\n", " | "))
-    steps = lambda r: [l for l in r.out.splitlines() if not l.startswith("body ")]
+    steps = lambda r: [l for l in r.out.splitlines() if not l.startswith(("body ", "buffer after"))]
     check("non-blocking connect, unsupervised: the decoy at 127.0.0.1:80", plain.rc == 0 and DECOY in plain.out)
     check("supervised: EINPROGRESS, EALREADY/EISCONN, epoll EPOLLOUT, SO_ERROR 0, EISCONN; reaches server:9000",
           sup.rc == 0 and SERVER + " host=auth.localhost" in sup.out, sup)
     check("every step answered as without supervision", steps(sup) == steps(plain))
+    check("the program's own sockaddr buffer holds the target afterwards (127.0.0.5:9000)",
+          "buffer after: 127.0.0.5:9000" in sup.out and "buffer after: 127.0.0.1:80" in plain.out)
 
 
 @test
@@ -500,6 +515,10 @@ def unprivileged_user():
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", "--"]
     r = run(drop + [LAUNCHER, "--supervise", "-m", RULES, "--", BIN["go_pure"], "http://auth.localhost/"], False)
     check("as nobody: pure Go reaches server:9000", r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost", r)
+    r = run(drop + [LAUNCHER, "--supervise", "--", "grep", "NoNewPrivs", "/proc/self/status"], False)
+    r0 = run([LAUNCHER, "--supervise", "--", "grep", "NoNewPrivs", "/proc/self/status"], False)
+    check("no_new_privs only where a filter needs it: set as nobody, not as root (CAP_SYS_ADMIN)",
+          r.out.split() == ["NoNewPrivs:", "1"] and r0.out.split() == ["NoNewPrivs:", "0"], r, r0)
     r = run(drop + [LAUNCHER, "--supervise", "-m", RULES, "--", BIN["static_get"], "app.test", "80"], False)
     check("as nobody (no raw socket): static musl still resolves", r.rc == 0 and r.out.strip() == SERVER + " host=app.test", r)
 
@@ -719,7 +738,7 @@ def inside():
     try:
         log = hs_servers.RequestLog()
         global DNS
-        DNS = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7"})
+        DNS = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7", "portonly.test": "127.0.0.7"})
         DNS.start()
         started.append(DNS)
         for addr, port in [("127.0.0.5", 9000), ("127.0.0.7", 9000), ("127.0.0.1", 80)]:

@@ -76,6 +76,10 @@ int main(int argc, char **argv)
 	step("SO_ERROR 0", err == 0, err);
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
 	step("third: EISCONN", rc < 0 && errno == EISCONN, rc ? errno : 0);
+	/* The destination was rewritten in this very buffer. */
+	char ip[INET_ADDRSTRLEN];
+	printf("buffer after: %s:%u\n", inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip),
+	       ntohs(sa.sin_port));
 	get(fd, "auth.localhost");
 	return failures ? 1 : 0;
 }
