@@ -121,7 +121,7 @@ static void destination(int listener, uint64_t addr, uint64_t len, bool send,
 	if (sa.ss_family != AF_INET && sa.ss_family != AF_INET6)
 		return;
 	if (!route_dns((struct sockaddr *)&sa, (socklen_t)n, send, &out) &&
-	    !targets_route((struct sockaddr *)&sa, (socklen_t)n, &out, what))
+	    !redirect_route((struct sockaddr *)&sa, (socklen_t)n, &out, what))
 		return;
 	/* poke() checks that the caller is still there, so what we read was
 	 * its own, before it writes. */

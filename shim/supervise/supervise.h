@@ -10,6 +10,7 @@
  *   filter.c   the BPF program
  *   notify.c   one notification: read, decide, rewrite, continue
  *   targets.c  synthetic addresses, target lookups, address rules
+ *   redirect.c one destination: which target, in which form
  *   dns.c      DNS messages: parse a query, build an answer
  *   stub.c     the DNS stub: sockets, threads, forwarding, replies
  *   signals.c  signal forwarding and the child's exit status
@@ -55,10 +56,31 @@ struct synth_answer {
 void targets_init(struct rule **rules, size_t n);
 void targets_start(void); /* its thread; after the child is spawned */
 void targets_answer(const char *name, struct synth_answer *out);
+
+/* A target as resolved, and what a connect reads of it. */
+struct ep {
+	int status; /* 0, or the EAI_* code resolving gave */
+	bool has4, has6;
+	struct in_addr a4;
+	struct in6_addr a6;
+	uint32_t scope6;
+};
+struct target_view {
+	char name[NAME_MAX_LEN + 1]; /* the public name or address */
+	const struct rule *rule;     /* NULL: no rule for the port */
+	struct ep to;
+	bool first; /* first time for this port: worth an info line */
+};
+/* False: not an address the stub handed out. */
+bool targets_for_synthetic(unsigned index, uint16_t port, struct target_view *v);
+/* False: the rule's target does not resolve (yet). */
+bool targets_for_rule(const struct rule *r, uint16_t port, struct target_view *v);
+
+/* ---- redirect.c ----------------------------------------------------- */
 /* Where a destination really goes. True, with *out filled (same family
  * and length as `sa`), when a rule applies. `what` names the syscall. */
-bool targets_route(const struct sockaddr *sa, socklen_t len,
-		   struct sockaddr_storage *out, const char *what);
+bool redirect_route(const struct sockaddr *sa, socklen_t len,
+		    struct sockaddr_storage *out, const char *what);
 
 /* ---- stub.c --------------------------------------------------------- */
 /* Nameservers from resolv.conf and the stub's own addresses for them. */

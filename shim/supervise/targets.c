@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,14 +22,6 @@
 
 #define ROUTES_MAX 64
 #define LOGGED_MAX 8
-
-struct ep {
-	int status; /* 0, or the EAI_* code resolving gave */
-	bool has4, has6;
-	struct in_addr a4;
-	struct in6_addr a6;
-	uint32_t scope6;
-};
 
 struct name_slot {
 	char name[NAME_MAX_LEN + 1];
@@ -237,65 +230,7 @@ void targets_start(void)
 		log_msg(LOG_ERROR, "cannot start the address rules' resolver thread");
 }
 
-/* ---- connect and sendto: the notification's side -------------------- */
-
-/* The synthetic index of 127.88.x.y (or its v4-mapped form), or 0. */
-static unsigned synthetic(const struct sockaddr *sa, socklen_t len)
-{
-	uint32_t ip;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		ip = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-	} else if (sa->sa_family == AF_INET6 &&
-		   len >= sizeof(struct sockaddr_in6)) {
-		const struct in6_addr *a6 =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (!IN6_IS_ADDR_V4MAPPED(a6))
-			return 0;
-		memcpy(&ip, a6->s6_addr + 12, 4);
-	} else {
-		return 0;
-	}
-	ip = ntohl(ip);
-	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
-}
-
-static uint16_t port_of(const struct sockaddr *sa)
-{
-	return ntohs(sa->sa_family == AF_INET
-			     ? ((const struct sockaddr_in *)sa)->sin_port
-			     : ((const struct sockaddr_in6 *)sa)->sin6_port);
-}
-
-/* The target in the destination's own family and length. An IPv6
- * socket that asked for a v4-mapped address prefers IPv4. */
-static bool build(const struct sockaddr *sa, socklen_t len, const struct ep *e,
-		  uint16_t port, struct sockaddr_storage *out)
-{
-	memcpy(out, sa, len);
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-		if (!e->has4)
-			return false;
-		in->sin_addr = e->a4;
-		in->sin_port = htons(port);
-		return true;
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-	bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
-	if (e->has4 && (mapped || !e->has6)) {
-		memset(&in6->sin6_addr, 0, sizeof in6->sin6_addr);
-		in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(in6->sin6_addr.s6_addr + 12, &e->a4, 4);
-		in6->sin6_scope_id = 0;
-	} else if (e->has6) {
-		in6->sin6_addr = e->a6;
-		in6->sin6_scope_id = e->scope6;
-	} else {
-		return false;
-	}
-	in6->sin6_port = htons(port);
-	return true;
-}
+/* ---- what a connect reads: under the lock, nothing that waits --------- */
 
 /* True the first time this port is seen for this name or rule. */
 static bool first_time(uint16_t logged[LOGGED_MAX], uint16_t port)
@@ -311,40 +246,9 @@ static bool first_time(uint16_t logged[LOGGED_MAX], uint16_t port)
 	return false;
 }
 
-static void report(const char *what, const char *public, uint16_t port,
-		   const struct rule *r, const struct sockaddr_storage *to,
-		   bool first)
+bool targets_for_synthetic(unsigned index, uint16_t port, struct target_view *v)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
-	const struct sockaddr *sa = (const struct sockaddr *)to;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-			  addr, sizeof addr);
-	else
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			  addr, sizeof addr);
-	const char *l = sa->sa_family == AF_INET6 ? "[" : "";
-	const char *rb = sa->sa_family == AF_INET6 ? "]" : "";
-	bool v6 = strchr(public, ':') != NULL; /* an IPv6 address rule */
-	if (first)
-		log_msg(LOG_INFO, "%s%s%s:%u -> %s (%s%s%s:%u)", v6 ? "[" : "",
-			public, v6 ? "]" : "", port,
-			r ? r->target_text : public, l, addr, rb, port_of(sa));
-	else
-		log_msg(LOG_DEBUG, "%s %s%s%s:%u -> %s%s%s:%u", what,
-			v6 ? "[" : "", public, v6 ? "]" : "", port,
-			l, addr, rb, port_of(sa));
-}
-
-static bool route_synthetic(unsigned index, const struct sockaddr *sa,
-			    socklen_t len, struct sockaddr_storage *out,
-			    const char *what)
-{
-	uint16_t port = port_of(sa);
-	const struct rule *r = NULL;
-	char name[NAME_MAX_LEN + 1];
-	struct ep e;
-	bool first = false;
+	bool found = false;
 	pthread_mutex_lock(&lock);
 	struct name_slot *s = index < SLOT_COUNT ? by_index[index] : NULL;
 	if (s) {
@@ -352,62 +256,33 @@ static bool route_synthetic(unsigned index, const struct sockaddr *sa,
 		while (i < s->nroutes && s->routes[i]->port != port &&
 		       s->routes[i]->port != 0)
 			i++;
-		r = i < s->nroutes ? s->routes[i] : NULL;
-		e = r ? s->to[i] : s->direct;
-		strcpy(name, s->name);
-		first = first_time(s->logged, port);
+		v->rule = i < s->nroutes ? s->routes[i] : NULL;
+		v->to = v->rule ? s->to[i] : s->direct;
+		strcpy(v->name, s->name);
+		v->first = first_time(s->logged, port);
+		found = true;
 	}
 	pthread_mutex_unlock(&lock);
-	if (!s)
-		return false; /* not one of ours: left as the program wrote it */
-	uint16_t to_port = r && r->target_port ? r->target_port : port;
-	if (!build(sa, len, &e, to_port, out)) {
-		log_msg(first ? LOG_WARN : LOG_DEBUG,
-			"%s:%u: %s has no address for this socket's family%s%s",
-			name, port, r ? r->target_host : name,
-			e.status ? ": " : "", e.status ? gai_strerror(e.status) : "");
-		return false;
-	}
-	report(what, name, port, r, out, first);
-	return true;
+	return found;
 }
 
-static bool route_address(const struct sockaddr *sa, socklen_t len,
-			  struct sockaddr_storage *out, const char *what)
+bool targets_for_rule(const struct rule *r, uint16_t port, struct target_view *v)
 {
-	uint16_t port = port_of(sa);
-	const struct rule *r = rules_match_addr(sa, port);
 	struct addr_target *t = NULL;
-	for (size_t i = 0; r && i < naddr_targets && !t; i++)
+	for (size_t i = 0; i < naddr_targets && !t; i++)
 		if (addr_targets[i].rule == r)
 			t = &addr_targets[i];
 	if (!t)
 		return false;
 	pthread_mutex_lock(&lock);
-	struct ep e = t->to;
-	bool first = e.status == 0 && first_time(t->logged, port);
-	if (e.status) { /* the refresher tries again; this call goes on as is */
+	v->rule = r;
+	v->to = t->to;
+	v->first = v->to.status == 0 && first_time(t->logged, port);
+	if (v->to.status) { /* the refresher tries again; this call goes on as is */
 		refresh_wanted = true;
 		pthread_cond_signal(&refresh_wake);
 	}
 	pthread_mutex_unlock(&lock);
-	if (e.status)
-		return false;
-	if (!build(sa, len, &e, r->target_port ? r->target_port : port, out))
-		return false;
-	report(what, r->name, port, r, out, first);
-	return true;
-}
-
-bool targets_route(const struct sockaddr *sa, socklen_t len,
-		   struct sockaddr_storage *out, const char *what)
-{
-	if (sa->sa_family == AF_INET ? len < sizeof(struct sockaddr_in)
-	    : sa->sa_family == AF_INET6 ? len < sizeof(struct sockaddr_in6)
-					: true)
-		return false;
-	unsigned index = synthetic(sa, len);
-	if (index)
-		return route_synthetic(index, sa, len, out, what);
-	return route_address(sa, len, out, what);
+	snprintf(v->name, sizeof v->name, "%s", r->name);
+	return v->to.status == 0;
 }
