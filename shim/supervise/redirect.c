@@ -25,7 +25,7 @@ static unsigned synthetic(const struct sockaddr *sa, socklen_t len)
 		return 0;
 	}
 	ip = ntohl(ip);
-	return (ip & SYNTH_MASK) == SYNTH_NET ? ip & ~SYNTH_MASK : 0;
+	return (ip & SV_SYNTH_MASK) == SV_SYNTH_NET ? ip & ~SV_SYNTH_MASK : 0;
 }
 
 static uint16_t port_of(const struct sockaddr *sa)

@@ -28,6 +28,12 @@
 #include <sys/types.h>
 
 #include "shim.h"
+/* The library's declarations: in shim.h, or in one header per concern. */
+#if __has_include("config.h")
+#include "config.h"
+#include "log.h"
+#include "rules.h"
+#endif
 
 #define STATUS_NO_SECCOMP 125 /* supervised mode can't work here */
 #define MAX_NS 3	      /* nameservers taken from resolv.conf, like libc */
@@ -43,6 +49,10 @@ pid_t spawn_supervised(char **argv, int *listener);
 void spawn_check_kernel(void);
 
 /* ---- targets.c ------------------------------------------------------ */
+/* Synthetic addresses, 127.88.0.0/16 as in the library: one per name. */
+#define SV_SYNTH_NET 0x7f580000u
+#define SV_SYNTH_MASK 0xffff0000u
+#define SV_SLOTS 65536u
 #define SYNTH_FIRST 1u
 
 /* What a query for a name gets from the stub. */

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
 #include "supervise.h"
 
 #define ROUTES_MAX 64
@@ -29,7 +32,7 @@ struct name_slot {
 	const struct rule **routes; /* precedence order; nroutes of each, */
 	struct ep *to;		    /* replaced at each query */
 	struct ep direct; /* the name itself, for ports no rule takes */
-	unsigned index; /* its synthetic address: SYNTH_NET | index */
+	unsigned index; /* its synthetic address: SV_SYNTH_NET | index */
 	uint16_t logged[LOGGED_MAX];
 	UT_hash_handle hh;
 };
@@ -44,7 +47,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t refresh_wake = PTHREAD_COND_INITIALIZER;
 static bool refresh_wanted;
 static struct name_slot *by_name;
-static struct name_slot *by_index[SLOT_COUNT];
+static struct name_slot *by_index[SV_SLOTS];
 static unsigned next_index = SYNTH_FIRST;
 static struct addr_target *addr_targets;
 static size_t naddr_targets;
@@ -110,7 +113,7 @@ static struct name_slot *slot_get(const char *name)
 {
 	struct name_slot *s;
 	HASH_FIND_STR(by_name, name, s);
-	if (s || next_index >= SLOT_COUNT)
+	if (s || next_index >= SV_SLOTS)
 		return s;
 	s = calloc(1, sizeof *s);
 	if (!s)
@@ -156,7 +159,7 @@ static void answer_from(const struct ep *to, size_t n, unsigned index,
 		if (to[i].status && !status)
 			status = to[i].status;
 	}
-	out->a4.s_addr = htonl(SYNTH_NET | index);
+	out->a4.s_addr = htonl(SV_SYNTH_NET | index);
 	out->has_a = any4;
 	out->has_aaaa = !any4 && any6;
 	if (!any4 && !any6)
@@ -250,7 +253,7 @@ bool targets_for_synthetic(unsigned index, uint16_t port, struct target_view *v)
 {
 	bool found = false;
 	pthread_mutex_lock(&lock);
-	struct name_slot *s = index < SLOT_COUNT ? by_index[index] : NULL;
+	struct name_slot *s = index < SV_SLOTS ? by_index[index] : NULL;
 	if (s) {
 		size_t i = 0;
 		while (i < s->nroutes && s->routes[i]->port != port &&
