@@ -109,12 +109,15 @@ static const char *seccomp_error(int err)
 pid_t spawn_supervised(char **argv, int *listener)
 {
 	int pipefd[2];
+	char why[200];
 	if (pipe2(pipefd, O_CLOEXEC))
-		refuse("pipe2 failed");
+		refuse(strerror(errno));
 	pid_t parent = getpid();
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
-	if (pid < 0)
-		refuse("clone failed");
+	if (pid < 0) {
+		snprintf(why, sizeof why, "clone(CLONE_FILES): %s", strerror(errno));
+		refuse(why);
+	}
 	if (pid == 0)
 		child(argv, parent, pipefd[1]);
 	struct handover h = {.listener = -1, .error = 0};
@@ -130,7 +133,6 @@ pid_t spawn_supervised(char **argv, int *listener)
 	}
 	waitpid(pid, NULL, 0);
 	const char *known = seccomp_error(h.error);
-	char why[200];
 	if (!known)
 		snprintf(why, sizeof why,
 			 "installing a seccomp filter was refused (%s): a "
