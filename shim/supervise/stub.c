@@ -23,6 +23,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +33,25 @@
 
 #define UPSTREAM_TIMEOUT_MS 5000
 #define MSG_MAX 65535
+/* Queries in flight, per kind; more are dropped (clients retry). Mapped
+ * names have a budget of their own: forwarded queries stuck on a slow
+ * upstream never hold up an answer the stub gives itself. */
+#define JOBS_MAX 128
 
 struct nameserver stub_ns[MAX_NS];
 size_t stub_nns;
 
 static int udp_plain[MAX_NS], udp_spoof[MAX_NS], tcp_plain[MAX_NS];
 static int raw_fd = -1;
+enum { JOB_LOCAL, JOB_FORWARD, JOB_TCP, JOB_KINDS };
+static atomic_int jobs[JOB_KINDS];
 
 struct job {
 	int ns;		   /* index into stub_ns */
 	int fd;		   /* UDP: the socket the query came in on; TCP: the
 			    * accepted connection */
 	bool spoof, tcp;
+	int kind;	   /* JOB_*: whose budget it counts against */
 	struct sockaddr_in client;
 	size_t len;
 	unsigned char msg[];
@@ -270,6 +278,7 @@ static void reply(const struct job *j, const unsigned char *msg, size_t len)
 static void *udp_job(void *arg)
 {
 	struct job *j = arg;
+	int j_kind = j->kind;
 	unsigned char *out = malloc(MSG_MAX);
 	size_t n = out ? local_answer(j->msg, j->len, out) : 0;
 	if (out && !n)
@@ -278,6 +287,7 @@ static void *udp_job(void *arg)
 		reply(j, out, n);
 	free(out);
 	free(j);
+	atomic_fetch_sub(&jobs[j_kind], 1);
 	return NULL;
 }
 
@@ -285,6 +295,7 @@ static void *udp_job(void *arg)
 static void *tcp_job(void *arg)
 {
 	struct job *j = arg;
+	int j_kind = j->kind;
 	struct job *q = malloc(sizeof *q + MSG_MAX);
 	unsigned char *out = malloc(MSG_MAX + 2);
 	unsigned char l[2];
@@ -305,22 +316,44 @@ static void *tcp_job(void *arg)
 	free(q);
 	free(out);
 	free(j);
+	atomic_fetch_sub(&jobs[j_kind], 1);
 	return NULL;
 }
 
+/* A thread per query, so that a slow upstream holds up no other; a
+ * bounded number, so that a flood of queries can't exhaust memory. */
 static void start_job(void *(*fn)(void *), struct job *j)
 {
 	pthread_t t;
 	pthread_attr_t attr;
+	if (atomic_fetch_add(&jobs[j->kind], 1) >= JOBS_MAX) {
+		atomic_fetch_sub(&jobs[j->kind], 1);
+		if (j->tcp)
+			close(j->fd);
+		free(j);
+		return;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	if (pthread_create(&t, &attr, fn, j)) {
+		atomic_fetch_sub(&jobs[j->kind], 1);
 		if (j->tcp)
 			close(j->fd);
 		free(j);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+/* Whether a rule names the query's name: cheap (no lookup), so the poll
+ * thread can tell which budget a query belongs to. */
+static bool is_mapped(const unsigned char *msg, size_t len)
+{
+	struct dns_query q;
+	struct match m;
+	char name[NAME_MAX_LEN + 1];
+	return dns_parse_query(msg, len, &q) && name_canonical(q.name, name) &&
+	       rules_match_name(name, &m);
 }
 
 static void udp_ready(int fd, int ns, bool spoof)
@@ -337,6 +370,7 @@ static void udp_ready(int fd, int ns, bool spoof)
 	}
 	j->ns = ns, j->fd = fd, j->spoof = spoof, j->tcp = false;
 	j->len = (size_t)n;
+	j->kind = is_mapped(j->msg, j->len) ? JOB_LOCAL : JOB_FORWARD;
 	start_job(udp_job, j);
 }
 
@@ -350,7 +384,7 @@ static void tcp_ready(int fd, int ns)
 		return;
 	}
 	memset(j, 0, sizeof *j);
-	j->ns = ns, j->fd = c, j->tcp = true;
+	j->ns = ns, j->fd = c, j->tcp = true, j->kind = JOB_TCP;
 	start_job(tcp_job, j);
 }
 

@@ -6,8 +6,8 @@ The file re-runs itself inside a network namespace of its own through
 tests/in-netns.sh, so nothing leaves the machine. Inside:
 
   /etc/hosts   localhost=127.0.0.1  server=127.0.0.5
-  DNS          127.0.0.53:53 (the resolv.conf nameserver): upstream.test and
-               portonly.test = 127.0.0.7,
+  DNS          127.0.0.53:53 (the resolv.conf nameserver): upstream.test,
+               portonly.test and slow.test (answered 1 s late) = 127.0.0.7,
                everything else NXDOMAIN
   HTTP         127.0.0.5:9000 (server), 127.0.0.7:9000 (upstream),
                DECOY 127.0.0.1:80; each answers "listener=ADDR:PORT host=HOST"
@@ -368,6 +368,31 @@ def address_rule_target_resolved_later():
             p.wait()
     check("address rule whose target resolves only later: the first connect as is, the next redirected",
           first == "ready\n" and out == "1 refused\n2 listener=127.0.0.7:9000 host=late\n", (out, err))
+
+
+FLOOD_PY = r"""
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.53", 53))
+for i in range(3000):
+    q = struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + b"\4slow\4test\0" + struct.pack("!HH", 1, 1)
+    s.send(q)
+print("resolved", socket.getaddrinfo("app.test", 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
+import os
+with open("/proc/%d/status" % os.getppid()) as f:   # the supervisor's
+    print([l.split()[1] for l in f if l.startswith("Threads:")][0], "threads")
+"""
+
+
+@test
+def query_flood():
+    """3000 queries at once (slow.test: the upstream answers 1 s late)"""
+    r = run([sys.executable, "-c", FLOOD_PY], True)
+    threads = int(r.out.split()[-2]) if r.out.endswith(" threads\n") else 10 ** 6
+    check("a flood of queries to a slow upstream: the stub still answers a mapped name",
+          r.rc == 0 and "resolved 127.88." in r.out, r)
+    check("... and the supervisor's threads stay bounded (128 forwarded queries in flight)",
+          threads <= 2 * 128 + 8, r)
 
 
 @test
@@ -744,7 +769,8 @@ def inside():
     try:
         log = hs_servers.RequestLog()
         global DNS
-        DNS = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7", "portonly.test": "127.0.0.7"})
+        DNS = hs_dns.DnsResponder("127.0.0.53", 53, {"upstream.test": "127.0.0.7", "portonly.test": "127.0.0.7",
+                                                     "slow.test": "127.0.0.7"}, {"slow.test": 1})
         DNS.start()
         started.append(DNS)
         for addr, port in [("127.0.0.5", 9000), ("127.0.0.7", 9000), ("127.0.0.1", 80)]:
