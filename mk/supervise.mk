@@ -8,7 +8,10 @@
 #                         client musl-gcc, the Node client node), with each
 #                         of the two supervisors
 
-SUP_SRCS := $(wildcard shim/supervise/*.c) shim/config.c shim/rules.c shim/log.c
+# The library files the supervisor links (targets.c and real.c: rules.c needs
+# them since the ruleset API).
+SUP_SRCS := $(wildcard shim/supervise/*.c) shim/config.c shim/rules.c shim/log.c \
+            $(wildcard shim/targets.c shim/real.c)
 SUP_HDRS := shim/supervise/supervise.h shim/shim.h
 
 build/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS)

@@ -26,8 +26,9 @@ static bool env_true(const char *name)
 		     !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
 }
 
-/* The rule tables point into `cfg` for the life of the process. */
-static void load_rules(struct config *cfg)
+/* Reads and checks the configuration and builds the rule tables; *rules
+ * and *n: the rules, which live as long as the process. */
+static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
 {
 	const char *path = getenv("HOSTSHIM_CONFIG");
 	const char *map = getenv("HOSTSHIM_MAP");
@@ -57,9 +58,9 @@ static void load_rules(struct config *cfg)
 			cfg->nmessages == 1 ? "" : "s");
 		exit(2);
 	}
-	if (!rules_build(cfg->rules, cfg->nrules))
+	if (!lib_rules_build(cfg, rules, n))
 		log_msg(LOG_ERROR, "out of memory building the rule tables; "
-				   "some rules are missing");
+				   "no rule applies");
 }
 
 /* Serves notifications until COMMAND ends; returns its wait status. */
@@ -100,9 +101,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static struct config cfg = {.file_log = -1};
-	load_rules(&cfg);
+	struct rule **rules;
+	size_t nrules;
+	load_rules(&cfg, &rules, &nrules);
 	spawn_check_kernel();
-	targets_init(cfg.rules, cfg.nrules);
+	targets_init(rules, nrules);
 	stub_open();
 	int sfd = signals_block();
 	if (sfd < 0) {

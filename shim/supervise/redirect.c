@@ -117,7 +117,7 @@ static bool route_address(const struct sockaddr *sa, socklen_t len,
 			  struct sockaddr_storage *out, const char *what)
 {
 	uint16_t port = port_of(sa);
-	const struct rule *r = rules_match_addr(sa, port);
+	const struct rule *r = lib_match_addr(sa, port);
 	struct target_view v;
 	if (!r || !targets_for_rule(r, port, &v))
 		return false;

@@ -353,7 +353,7 @@ static bool is_mapped(const unsigned char *msg, size_t len)
 	struct match m;
 	char name[NAME_MAX_LEN + 1];
 	return dns_parse_query(msg, len, &q) && name_canonical(q.name, name) &&
-	       rules_match_name(name, &m);
+	       lib_match_name(name, &m);
 }
 
 static void udp_ready(int fd, int ns, bool spoof)

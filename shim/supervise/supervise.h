@@ -6,6 +6,7 @@
  * rewriting the destination in the child's memory when a rule applies.
  *
  *   main.c     options from the environment, start-up, exit status
+ *   library.c  the library's rule tables, on either side of its API change
  *   spawn.c    the child: filter, listener hand-over, exec; exit 125 paths
  *   filter.c   the BPF program
  *   notify.c   one notification: read, decide, rewrite, continue
@@ -37,6 +38,12 @@
 
 #define STATUS_NO_SECCOMP 125 /* supervised mode can't work here */
 #define MAX_NS 3	      /* nameservers taken from resolv.conf, like libc */
+
+/* ---- library.c: the library's rule tables --------------------------- */
+/* Builds the tables from `cfg`; *rules, *n: the rules from then on. */
+bool lib_rules_build(struct config *cfg, struct rule ***rules, size_t *n);
+bool lib_match_name(const char *name, struct match *m);
+const struct rule *lib_match_addr(const struct sockaddr *sa, uint16_t port);
 
 /* ---- filter.c ------------------------------------------------------- */
 struct sock_fprog;

@@ -171,7 +171,7 @@ void targets_answer(const char *qname, struct synth_answer *out)
 	char name[NAME_MAX_LEN + 1];
 	struct match m;
 	memset(out, 0, sizeof *out);
-	if (!name_canonical(qname, name) || !rules_match_name(name, &m))
+	if (!name_canonical(qname, name) || !lib_match_name(name, &m))
 		return;
 	out->mapped = true;
 	static __thread const struct rule *routes[ROUTES_MAX];
