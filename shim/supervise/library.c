@@ -7,7 +7,22 @@
  * builds on either side of that change; nothing else in shim/supervise/
  * calls rules_build or rules_match_*. */
 #define _GNU_SOURCE
+#include <netdb.h>
+
 #include "supervise.h"
+#if __has_include("real.h")
+#include "real.h"
+#endif
+
+/* The library resolves literal targets through `real`, the functions its
+ * hooks stand in front of, found with dlsym(RTLD_NEXT) in a preloaded
+ * library. Here nothing stands in front of libc (and a static build has
+ * no dlsym): libc's own functions are the real ones. */
+void lib_init(void)
+{
+	real.getaddrinfo = getaddrinfo;
+	real.freeaddrinfo = freeaddrinfo;
+}
 
 #if __has_include("current.h")
 

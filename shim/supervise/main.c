@@ -36,6 +36,7 @@ static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
 	enum log_level env_level = LOG_WARN;
 	bool env_level_ok = level && log_level_parse(level, &env_level);
 
+	lib_init();
 	log_remember_stderr();
 	if (!path || !*path)
 		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;

@@ -40,6 +40,7 @@
 #define MAX_NS 3	      /* nameservers taken from resolv.conf, like libc */
 
 /* ---- library.c: the library's rule tables --------------------------- */
+void lib_init(void); /* before anything of the library's runs */
 /* Builds the tables from `cfg`; *rules, *n: the rules from then on. */
 bool lib_rules_build(struct config *cfg, struct rule ***rules, size_t *n);
 bool lib_match_name(const char *name, struct match *m);
