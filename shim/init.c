@@ -270,9 +270,17 @@ static void load(void)
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
 		_exit(2);
 	}
-	if (!applies) {
+	if (applies && real_program_is_go()) {
+		log_msg(LOG_WARN, "%s is a Go program, which connects without "
+				  "libc: the preload steps aside; run it with "
+				  "`hostshim --supervise`",
+			exe);
+		applies = false;
+	} else if (!applies) {
 		log_msg(LOG_INFO, "the rules do not apply to %s (%s): only/skip",
 			program_arg0, exe);
+	}
+	if (!applies) {
 		config_free(&cfg);
 		cfg = (struct config){.file_log = -1};
 		source.follow = false;
