@@ -21,7 +21,11 @@
  * and checks the answer. mover.test, the target of mover.localhost, is
  * answered by tests/integration/hs_dns.py (started by run.sh) in rotating
  * order, and its addresses change every few queries: the target moves
- * while the threads connect; any of its six listeners is right. An operation is one hooked call.
+ * while the threads connect; any of its six listeners is right. Meanwhile
+ * a thread rewrites the configuration file every 150 ms (by rename, and in
+ * place, with the same rules), so the library reloads it about once a
+ * second while the others look up and connect. An operation is one
+ * hooked call.
  * Output: "threads=T rounds=R operations=N bad=B udp_sent=S udp_received=U",
  * then up to 10 "bad ..." lines. Exit 0 iff bad=0 and UDP arrived. */
 #define _GNU_SOURCE
@@ -36,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { L9000, L9443, L8080, L9001, L7000, LM1, LM2, LM3, LM4, LM5, LM6, NLISTEN };
@@ -53,7 +59,7 @@ static const struct {
 static int listen_fd[NLISTEN];
 static int udp_fd[2];
 static atomic_int stopping;
-static atomic_long ops, bad, udp_sent, udp_received;
+static atomic_long ops, bad, udp_sent, udp_received, rewrites;
 static pthread_mutex_t bad_lock = PTHREAD_MUTEX_INITIALIZER;
 static char bad_lines[10][256];
 static int rounds;
@@ -333,6 +339,34 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Writes the file's own text back, alternately in place and by rename,
+ * with a comment that changes its size: an edit every time. */
+static void *rewriter(void *arg)
+{
+	const char *path = arg;
+	char text[4096], tmp[4200];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof text - 64, f) : 0;
+	if (f)
+		fclose(f);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	for (unsigned i = 0; n && !atomic_load(&stopping); i++) {
+		const char *to = i % 2 ? tmp : path;
+		f = fopen(to, "w");
+		if (!f)
+			break;
+		fwrite(text, 1, n, f);
+		fprintf(f, "; rewrite %u%*s\n", i, (int)(i % 7), "");
+		fclose(f);
+		chmod(to, 0600);
+		if (i % 2)
+			rename(tmp, path);
+		atomic_fetch_add(&rewrites, 1);
+		nanosleep(&(struct timespec){0, 150 * 1000000}, NULL);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -350,11 +384,17 @@ int main(int argc, char **argv)
 	udp_fd[1] = listener("127.0.0.6", 5353, SOCK_DGRAM);
 	for (long i = 0; i < 2; i++)
 		pthread_create(&udp_threads[i], NULL, udp_loop, (void *)i);
+	pthread_t rewrite_thread;
+	const char *config = getenv("HOSTSHIM_CONFIG");
+	if (config)
+		pthread_create(&rewrite_thread, NULL, rewriter, (void *)config);
 	for (long i = 0; i < threads; i++)
 		pthread_create(&workers[i], NULL, worker, (void *)i);
 	for (int i = 0; i < threads; i++)
 		pthread_join(workers[i], NULL);
 	atomic_store(&stopping, 1);
+	if (config)
+		pthread_join(rewrite_thread, NULL);
 	for (int i = 0; i < NLISTEN; i++) {
 		shutdown(listen_fd[i], SHUT_RDWR);
 		pthread_join(acceptors[i], NULL);
@@ -362,9 +402,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(udp_threads[i], NULL);
-	printf("threads=%d rounds=%d operations=%ld bad=%ld udp_sent=%ld udp_received=%ld\n",
+	printf("threads=%d rounds=%d operations=%ld bad=%ld udp_sent=%ld udp_received=%ld "
+	       "rewrites=%ld\n",
 	       threads, threads * rounds, atomic_load(&ops), atomic_load(&bad),
-	       atomic_load(&udp_sent), atomic_load(&udp_received));
+	       atomic_load(&udp_sent), atomic_load(&udp_received), atomic_load(&rewrites));
 	for (long i = 0; i < atomic_load(&bad) && i < 10; i++)
 		printf("bad %s\n", bad_lines[i]);
 	free(workers);
