@@ -297,7 +297,14 @@ app_env() { # APP: the app's own configuration, one public URL for the provider
     E2E_API_URL=http://api:8000
 }
 
-# start_web MODE APP: MODE is nolib | preload | launcher
+# The reload case's file: the app starts without the rule, which is added
+# to the file while it runs (add_rule).
+RELOAD_INI=$OUT/shim-reload.ini
+add_rule() {
+  sed -n '/^\[map\]/,$p' "$SHIM_INI" | grep -v '^\[map\]' >>"$RELOAD_INI"
+}
+
+# start_web MODE APP: MODE is nolib | preload | launcher | reload
 start_web() {
   local mode=$1 app=$2 port envs=() cmd
   port=$(app_port "$app")
@@ -309,6 +316,11 @@ start_web() {
     LD_PRELOAD="$LIB" HOSTSHIM_CONFIG="$SHIM_INI" "${cmd[@]}" ;;
   launcher) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
     "$LAUNCHER" -c "$SHIM_INI" -- "${cmd[@]}" ;;
+  reload)
+    printf '[shim]\nlog = info\n\n[map]\n' >"$RELOAD_INI"
+    chmod 644 "$RELOAD_INI"
+    start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
+      LD_PRELOAD="$LIB" HOSTSHIM_CONFIG="$RELOAD_INI" "${cmd[@]}" ;;
   esac
 }
 
@@ -339,7 +351,8 @@ browse() {
 }
 
 EXPECT_USER='Alice Admin <alice@auth.localhost>'
-describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;; esac; }
+describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;;
+  reload) echo "the rule added to the running app's file: the next sign-in succeeds, no restart" ;; esac; }
 
 run_case() { # MODE
   local mode=$1 app log why plines
@@ -357,6 +370,14 @@ run_case() { # MODE
       stop_bg "web_$app"
       continue
     fi
+    if [ "$mode" = reload ]; then
+      browse "$mode-before" "$app" # without the rule: fails, and the file is read
+      if [ "$R_OUTCOME" = signed-in ]; then
+        fail "$app $(describe "$mode"): signed in before the rule was added"
+      fi
+      add_rule
+      sleep 2 # a lookup looks at the file at most once a second
+    fi
     plines=$(wc -l <"$OUT/provider.log")
     browse "$mode" "$app"
     stop_bg "web_$app" # flushes the log
@@ -372,6 +393,8 @@ run_case() { # MODE
       if [ "$R_OUTCOME" != signed-in ] || [ "$R_USER" != "$EXPECT_USER" ]; then
         why="expected to be signed in as $EXPECT_USER, browser outcome: $R_OUTCOME${R_USER:+ ($R_USER)}${R_ERROR:+: $R_ERROR} at $R_URL"
         grep -m3 -E 'ECONNREFUSED|hostshim:|\[(next-auth|auth)\]\[error\]' "$log" | sed 's/^/e2e:   web: /' >&2
+      elif [ "$mode" = reload ] && ! grep -q "hostshim: $RELOAD_INI changed: 1 rules in force" "$log"; then
+        why="signed in, but the library did not log that it reloaded $RELOAD_INI in $log"
       elif ! grep -q 'hostshim: auth.localhost:80 -> server:9000' "$log"; then
         why="signed in, but the library logged no redirect line 'hostshim: auth.localhost:80 -> server:9000 ...' at log = info in $log"
       elif ! tail -n +$((plines + 1)) "$OUT/provider.log" | grep -q "from $IP_WEB POST auth.localhost /application/o/token/"; then
@@ -407,7 +430,7 @@ check_api() {
   fi
 }
 
-for mode in nolib preload launcher; do
+for mode in nolib preload launcher reload; do
   run_case "$mode"
 done
 finish
