@@ -147,6 +147,9 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 		return false; /* AF_UNIX and the rest: no rule is about them */
 	if (!shim_ready())
 		return false;
+	bool synthetic = synth_decode(sa, len, &(struct synth){0});
+	if (!synthetic && !rules_port_may_match(a.port))
+		return false;
 	const struct ruleset *rs = current_enter(&ticket);
 	bool rewritten = rs && rewrite_held(rs, fd, sa, len, &a, out);
 	current_leave(ticket);

@@ -178,6 +178,7 @@ static void put_in_force(struct config *cfg)
 	const struct ruleset *old = current_peek();
 	if (old)
 		targets_inherit(rules_targets(rs), rules_targets(old));
+	rules_note_ports(rs);
 	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL

@@ -292,6 +292,33 @@ struct targets *rules_targets(const struct ruleset *rs)
 	return rs->targets;
 }
 
+/* The ports of the address rules of every ruleset put in force so far:
+ * connect turns most destinations away on this, before it holds the rules
+ * in force. It only grows, which costs a port whose rule went away the
+ * longer path, nothing more. */
+static _Atomic uint64_t ports_ever[65536 / 64];
+static _Atomic bool any_port_ever;
+
+void rules_note_ports(const struct ruleset *rs)
+{
+	if (rs->addr_any_port)
+		atomic_store(&any_port_ever, true);
+	for (size_t i = 0; i < 65536 / 64; i++) {
+		uint64_t bits = 0;
+		for (unsigned k = 0; k < 8; k++)
+			bits |= (uint64_t)rs->addr_ports[8 * i + k] << (8 * k);
+		if (bits)
+			atomic_fetch_or(&ports_ever[i], bits);
+	}
+}
+
+bool rules_port_may_match(uint16_t port)
+{
+	return atomic_load_explicit(&any_port_ever, memory_order_relaxed) ||
+	       (atomic_load_explicit(&ports_ever[port / 64], memory_order_relaxed) >>
+		(port % 64) & 1);
+}
+
 bool rules_have_addrs(const struct ruleset *rs)
 {
 	return rs->addrs != NULL;

@@ -26,6 +26,10 @@ struct targets *rules_targets(const struct ruleset *rs);
 
 bool rules_may_match(const struct ruleset *rs, const char *node);
 bool rules_have_addrs(const struct ruleset *rs);
+/* Connect's first test: whether an address rule of some ruleset put in
+ * force has this port (rules_note_ports when it goes in force). */
+void rules_note_ports(const struct ruleset *rs);
+bool rules_port_may_match(uint16_t port);
 bool rules_match_name(const struct ruleset *rs, const char *name,
 		      struct match *m);
 const struct rule *rules_match_addr(const struct ruleset *rs,
