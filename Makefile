@@ -17,6 +17,15 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 # inih's archive, not its shared library: the only run-time need is libc.
 INIH     ?= -l:libinih.a
+# dlsym: shim/real.c binds the oldest version (GLIBC_2.2.5 on x86_64), which
+# glibc before 2.34 defines in libdl.so.2 and glibc 2.34+ in libc.so.6 (its
+# libdl.so.2 is then an empty stub). Naming libdl.so.2 as needed makes the
+# loader find dlsym on both; with --as-needed the linker would drop it here.
+# glibc only: musl has dlsym in libc and no libdl.so.2.
+IS_GLIBC := $(shell $(CC) -dM -E -include features.h - </dev/null 2>/dev/null | grep -c '__GLIBC__ ')
+ifneq ($(IS_GLIBC),0)
+LIBDL    ?= -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
+endif
 
 SRCS     := $(wildcard shim/*.c)
 HDRS     := shim/shim.h
@@ -30,7 +39,7 @@ all: build/libhostshim.so build/hostshim $(CLIENTS) $(CLIENT_LIBS)
 
 build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map Makefile
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH)
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH) $(LIBDL)
 
 # The same library with AddressSanitizer and UBSan, for `make check`.
 build/asan/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
@@ -94,6 +103,6 @@ clean:
 	rm -rf build
 
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
--include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk
+-include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/images.mk
 
 .PHONY: all test check demo install clean
