@@ -94,7 +94,10 @@ demo: build/libhostshim.so
 install: build/libhostshim.so build/hostshim
 	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
 	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
-	install -m 755 build/hostshim $(DESTDIR)$(PREFIX)/bin/hostshim
+	sed 's|^installed_prefix=$$|installed_prefix=$(PREFIX)|' build/hostshim >$(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	grep -qx 'installed_prefix=$(PREFIX)' $(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	mv -f $(DESTDIR)$(PREFIX)/bin/hostshim.tmp $(DESTDIR)$(PREFIX)/bin/hostshim
 	if [ -f build/musl/libhostshim.so ]; then \
 	  install -d $(DESTDIR)$(PREFIX)/lib/hostshim/musl && \
 	  install -m 644 build/musl/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/musl/; fi
