@@ -60,12 +60,33 @@ elif out=$(cd "$EX" && timeout 60 docker-compose --env-file .env.example -f dock
 else
   fail "examples: $EX/docker-compose.yml: docker-compose config: ${out:-}${out2:-}"
 fi
+# One place for the public URLs: .env's HTTP_PORT, AUTH_URL and APP_URL
+# reach NEXTAUTH_URL, the issuer, the blueprint's redirect URI and the
+# published port; the proxy passes the Host header on with its port.
+if command -v docker-compose >/dev/null; then
+  sed -e 's/^HTTP_PORT=.*/HTTP_PORT=8080/' -e 's|^AUTH_URL=.*|AUTH_URL=http://auth.localhost:8080|' \
+    -e 's|^APP_URL=.*|APP_URL=http://app.localhost:8080|' "$EX/.env.example" >"$OUT/env-8080"
+  cfg=$(cd "$EX" && timeout 60 docker-compose --env-file "$OUT/env-8080" -f docker-compose.yml config 2>&1)
+  bad=
+  for want in 'NEXTAUTH_URL: http://app.localhost:8080' 'AUTHENTIK_ISSUER: http://auth.localhost:8080/application/o/nextjs/' \
+    'NEXTJS_REDIRECT_URI: http://app.localhost:8080/api/auth/callback/authentik' 'published: 8080'; do
+    grep -qF "$want" <<<"$cfg" || bad="$bad [$want]"
+  done
+  # shellcheck disable=SC2016 # a literal $host
+  grep -q 'proxy_set_header Host \$host;' "$EX/proxy/default.conf" && bad="$bad [proxy drops the port: \$host]"
+  grep -q 'url: !Env \[NEXTJS_REDIRECT_URI' "$EX/authentik/blueprints/nextjs.yaml" || bad="$bad [blueprint redirect URI not from .env]"
+  if [ -z "$bad" ]; then
+    pass "examples: HTTP_PORT=8080 in .env moves every public URL (NEXTAUTH_URL, issuer, redirect URI, port)"
+  else
+    fail "examples: HTTP_PORT=8080 in .env: missing$bad"
+  fi
+fi
 bad=
 for df in "$EX/Dockerfile" "$EX/Dockerfile.alpine"; do
   # every COPY from the build context (the repository root) names a path that exists
   while read -r src; do
     [ -e "$src" ] || bad="$bad $df:$src"
-  done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) print $i }' "$df")
+  done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' "$df")
   grep -q '^ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
   grep -q '^ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini$' "$df" || bad="$bad $df:no-ENV-HOSTSHIM_CONFIG"
 done
