@@ -6,6 +6,10 @@
 # service), and musl's gethostbyname* go through the library too.
 #
 # usage: sh mk/musl-leg.sh     (after make musl and the musl clients)
+# The same checks run for another build and its clients (mk/cross.mk: the
+# aarch64 builds under qemu) with LEG_LIB (the library), LEG_BIN (the
+# directory of the clients), LEG_RUN (a command prefix, e.g. an emulator;
+# the environment reaches the program through it) and LEG_NAME.
 # Runs in a network namespace of its own (lo only; hosts: server=127.0.0.5,
 # auth.localhost=127.0.0.1 where a decoy listens), with HTTP listeners
 # that answer "listener=ADDR:PORT host=HOST". Needs root and ip(8).
@@ -20,11 +24,12 @@ if [ -z "${MUSL_LEG_INSIDE:-}" ]; then
 		env MUSL_LEG_INSIDE=1 sh "$0" "$@"
 fi
 
-lib=$repo/build/musl/libhostshim.so
-bin=$repo/build/musl/tests
+lib=${LEG_LIB:-$repo/build/musl/libhostshim.so}
+bin=${LEG_BIN:-$repo/build/musl/tests}
+leg=${LEG_NAME:-musl leg}
 for f in "$lib" "$bin/gai" "$bin/ghbn" "$bin/gai_loop" "$bin/http_get"; do
 	if [ ! -e "$f" ]; then
-		echo "musl leg: missing $f (make musl-test builds it)"
+		echo "$leg: missing $f (make musl-test or make cross builds it)"
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
@@ -82,8 +87,9 @@ passed=0 failed=0
 check() {
 	name=$1 want=$2
 	shift 2
-	timeout -k 5 30 env -i PATH=/usr/bin:/bin LD_PRELOAD="$lib" \
-		HOSTSHIM_CONFIG="$tmp/shim.ini" "$@" >"$tmp/out" 2>&1
+	# shellcheck disable=SC2086 # LEG_RUN is a command prefix, split on purpose
+	timeout -k 5 60 env -i PATH=/usr/bin:/bin LD_PRELOAD="$lib" \
+		HOSTSHIM_CONFIG="$tmp/shim.ini" ${LEG_RUN:-} "$@" >"$tmp/out" 2>&1
 	rc=$?
 	ok=1
 	[ "$rc" -eq 0 ] || ok=0
@@ -142,7 +148,7 @@ check "gai_loop 4000 rounds" "rounds=4000 ok=4000 fail=0" \
 # Informational: the glibc build preloaded into a musl program (what the
 # launcher must avoid). It loads, but its AI_CANONNAME path frees a pointer
 # into musl's single allocation.
-if [ -f "$repo/build/libhostshim.so" ]; then
+if [ -z "${LEG_LIB:-}" ] && [ -f "$repo/build/libhostshim.so" ]; then
 	timeout -k 5 30 env -i PATH=/usr/bin:/bin LD_PRELOAD="$repo/build/libhostshim.so" \
 		HOSTSHIM_CONFIG="$tmp/shim.ini" "$bin/gai" -F canonname auth.localhost \
 		>"$tmp/out" 2>&1
