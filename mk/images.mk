@@ -9,3 +9,11 @@ old-glibc: build/libhostshim.so build/tests/http_get
 	sh mk/oldglibc-leg.sh
 
 .PHONY: old-glibc
+
+# make images: the example's slim Dockerfile built with buildah on a local
+# stand-in for node:24-slim, then a sign-in through the built image's server
+# (mk/images.sh, tests/e2e/run.sh E2E_CASES=image).
+images:
+	sh mk/images.sh
+
+.PHONY: images

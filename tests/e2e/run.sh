@@ -208,6 +208,7 @@ build_app() { # rebuild when a source is newer than the last build
     >"$OUT/build-$app.log" 2>&1
 }
 for app in "${APPS[@]}"; do
+  [ "${E2E_CASES:-}" != image ] || break # the image brings its own build
   if ! build_app "$app"; then
     fail "$app: next build failed (see $OUT/build-$app.log)"
     tail -20 "$OUT/build-$app.log" >&2
@@ -306,6 +307,10 @@ start_web() {
     LD_PRELOAD="$LIB" HOSTSHIM_CONFIG="$SHIM_INI" "${cmd[@]}" ;;
   launcher) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
     "$LAUNCHER" -c "$SHIM_INI" -- "${cmd[@]}" ;;
+  # a built image's root file system (mk/images.sh): its own ENV, LD_PRELOAD included
+  image) start_bg "web_$app" "$NS_WEB" "$E2E" "$OUT/web-$app-$mode.log" \
+    unshare --mount --propagation private bash "$E2E/in-image.sh" "$E2E_IMAGE_ROOTFS" \
+    "${E2E_IMAGE_WORKDIR:-/}" "${E2E_IMAGE_USER:-root}" "$E2E_IMAGE_ENV" "$E2E_IMAGE_CMD" "${envs[@]}" ;;
   esac
 }
 
@@ -336,7 +341,7 @@ browse() {
 }
 
 EXPECT_USER='Alice Admin <alice@auth.localhost>'
-describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;; esac; }
+describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;; image) echo "the built image's server (its ENV LD_PRELOAD, its shim.ini) signs in" ;; esac; }
 
 run_case() { # MODE
   local mode=$1 app log why plines
@@ -345,6 +350,7 @@ run_case() { # MODE
     why=
     if [ "$mode" = preload ] && [ ! -f "$LIB" ]; then why="library not found: $LIB"; fi
     if [ "$mode" = launcher ] && [ ! -x "$LAUNCHER" ]; then why="launcher not found: $LAUNCHER"; fi
+    if [ "$mode" = image ] && [ ! -d "${E2E_IMAGE_ROOTFS:-}" ]; then why="no image root file system (E2E_IMAGE_ROOTFS)"; fi
     if [ -z "$why" ]; then
       start_web "$mode" "$app"
       wait_port "web_$app" "$NS_PROXY" "$IP_WEB" "$(app_port "$app")" 60 || why="next start did not come up (see $log)"
@@ -384,7 +390,8 @@ run_case() { # MODE
   done
 }
 
-for mode in nolib preload launcher; do
+# E2E_CASES: which cases (default all but image; mk/images.sh runs image)
+for mode in ${E2E_CASES:-nolib preload launcher}; do
   run_case "$mode"
 done
 finish
