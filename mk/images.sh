@@ -19,7 +19,7 @@
 #
 # Cached under build/: the Debian root (build/roots/trixie-node), the npm
 # tarballs (build/images/dl), the base image and the layers
-# (build/containers, buildah's vfs storage). Needs root, buildah, mmdebstrap,
+# (build/containers, buildah's overlay storage). Needs root, buildah, mmdebstrap,
 # npm, and what tests/e2e/run.sh needs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +33,7 @@ lap() { echo "images: $1 ($(($(date +%s) - T0)) s so far)"; }
 
 B() {
 	buildah --root "$repo/build/containers/storage" --runroot "$repo/build/containers/run" \
-		--storage-driver vfs "$@"
+		--storage-driver overlay "$@"
 }
 
 from=$(sed -n 's/^FROM \(node:[0-9][0-9]*-slim\)\( .*\)\{0,1\}$/\1/p' "$df" | head -n 1)
@@ -58,7 +58,7 @@ fi
 lap "Node.js $node_version and ${npm_tgz%.tgz} from the npm registry"
 
 # The base image, made once per Node.js release.
-stamp="$from node=$node_version ${npm_tgz%.tgz}"
+stamp="$from node=$node_version ${npm_tgz%.tgz} ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | cksum)"
 if [ "$(cat build/containers/base.stamp 2>/dev/null)" != "$stamp" ] || ! B inspect --type image "$base" >/dev/null 2>&1; then
 	sh mk/debroot.sh trixie build/roots/trixie-node ca-certificates
 	c=$(B from scratch)
@@ -70,6 +70,17 @@ if [ "$(cat build/containers/base.stamp 2>/dev/null)" != "$stamp" ] || ! B inspe
 	ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$m/usr/local/bin/npm"
 	ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$m/usr/local/bin/npx"
 	chroot "$m" sh -c 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node'
+	# A machine whose HTTPS goes through a proxy of its own trusts that
+	# proxy's CA (local certificates in /usr/local/share/ca-certificates);
+	# the stand-in base trusts what this machine trusts, and npm uses the
+	# system bundle, so the Dockerfile's `npm ci` works here as it does
+	# against the real registry.
+	if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+		mkdir -p "$m/usr/local/share/ca-certificates/host" "$m/usr/local/etc"
+		cp /usr/local/share/ca-certificates/*.crt "$m/usr/local/share/ca-certificates/host/"
+		chroot "$m" update-ca-certificates >/dev/null 2>&1
+		printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"$m/usr/local/etc/npmrc"
+	fi
 	chroot "$m" node --version >/dev/null
 	B umount "$c" >/dev/null
 	B config --env NODE_VERSION="$node_version" \
@@ -108,9 +119,43 @@ echo "images: $tag: user ${user:-root}, workdir $workdir, cmd $(tr '\n' ' ' <"$o
 grep -E '^(LD_PRELOAD|HOSTSHIM_CONFIG)=' "$out/image.env" | sed 's/^/images: ENV /'
 ls -l "$m/usr/local/lib/hostshim/libhostshim.so" "$m/etc/hostshim/shim.ini" | sed 's/^/images: /'
 
+# Alpine: no Alpine packages or base can be had here (no container
+# registry, and Debian's mirror has no apk). Dockerfile.alpine's builder
+# step, `make build/libhostshim.so` with the repository's Makefile in a
+# copy of the sources only, runs with musl-gcc standing in for Alpine's gcc
+# (inih and uthash as make musl provides them), then `make install` as on
+# Alpine, where that musl build is the main build, and the installed
+# launcher runs a musl client: the library must answer the mapped name.
+alpine_rc=0
+alpine() {
+	a=$repo/$out/alpine
+	rm -rf "$a" && mkdir -p "$a/src" "$a/stage"
+	make -s build/musl/inih/ini.o build/musl/include/uthash.h build/musl/tests/gai >/dev/null || return 1
+	cp -R Makefile shim "$a/src/"
+	make -s -C "$a/src" build/libhostshim.so build/hostshim CC=musl-gcc INIH="$repo/build/musl/inih/ini.o" \
+		CFLAGS="-O2 -g -I$repo/build/musl/include -I$repo/build/musl/inih" || return 1
+	readelf -d "$a/src/build/libhostshim.so" | grep -q 'NEEDED.*libc\.so\]' || { echo "not a musl build"; return 1; }
+	make -s -C "$a/src" install DESTDIR="$a/stage" PREFIX=/usr/local CC=musl-gcc || return 1
+	[ ! -e "$a/stage/usr/local/lib/hostshim/musl" ] || { echo "unexpected musl/ dir"; return 1; }
+	got=$(env -i PATH=/usr/bin:/bin "$a/stage/usr/local/bin/hostshim" -m 'alpine-image.invalid=127.0.0.1:9' -- \
+		"$repo/build/musl/tests/gai" -f inet -t stream alpine-image.invalid 2>&1) || { echo "$got"; return 1; }
+	case $got in *addr=127.88.*) ;; *) echo "$got"; return 1 ;; esac
+	env -i PATH=/usr/bin:/bin "$a/stage/usr/local/bin/hostshim" --print-env | grep '^ENV LD_PRELOAD='
+}
+if out_alpine=$(alpine 2>&1); then
+	echo "PASS images: Alpine builder step with musl-gcc; make install; the installed launcher preloads that (main, musl) build into a musl program"
+	printf '%s\n' "$out_alpine" | sed 's/^/images:   /'
+else
+	alpine_rc=1
+	echo "FAIL images: Alpine builder step with musl-gcc"
+	printf '%s\n' "$out_alpine" | tail -n 15 | sed 's/^/    /'
+fi
+lap "Alpine variant"
+
 rc=0
 E2E_IMAGE_ROOTFS=$m E2E_IMAGE_ENV=$repo/$out/image.env E2E_IMAGE_CMD=$repo/$out/image.cmd \
-	E2E_IMAGE_WORKDIR=$workdir E2E_IMAGE_USER=${user:-root} E2E_CASES=image E2E_V5=0 \
+	E2E_IMAGE_WORKDIR=$workdir E2E_IMAGE_USER=${user:-root} E2E_CASES="image-nolib image" E2E_V5=0 \
 	E2E_OUT=$out/e2e bash tests/e2e/run.sh || rc=$?
 lap "done"
+[ "$alpine_rc" -eq 0 ] || rc=1
 exit "$rc"

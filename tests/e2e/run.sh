@@ -208,7 +208,7 @@ build_app() { # rebuild when a source is newer than the last build
     >"$OUT/build-$app.log" 2>&1
 }
 for app in "${APPS[@]}"; do
-  [ "${E2E_CASES:-}" != image ] || break # the image brings its own build
+  case ${E2E_CASES:-} in image*) break ;; esac # the image brings its own build
   if ! build_app "$app"; then
     fail "$app: next build failed (see $OUT/build-$app.log)"
     tail -20 "$OUT/build-$app.log" >&2
@@ -311,6 +311,11 @@ start_web() {
   image) start_bg "web_$app" "$NS_WEB" "$E2E" "$OUT/web-$app-$mode.log" \
     unshare --mount --propagation private bash "$E2E/in-image.sh" "$E2E_IMAGE_ROOTFS" \
     "${E2E_IMAGE_WORKDIR:-/}" "${E2E_IMAGE_USER:-root}" "$E2E_IMAGE_ENV" "$E2E_IMAGE_CMD" "${envs[@]}" ;;
+  # the same image with its ENV LD_PRELOAD left out: must fail as nolib does
+  image-nolib) grep -v '^LD_PRELOAD=' "$E2E_IMAGE_ENV" >"$TMP/image-nolib.env"
+    start_bg "web_$app" "$NS_WEB" "$E2E" "$OUT/web-$app-$mode.log" \
+    unshare --mount --propagation private bash "$E2E/in-image.sh" "$E2E_IMAGE_ROOTFS" \
+    "${E2E_IMAGE_WORKDIR:-/}" "${E2E_IMAGE_USER:-root}" "$TMP/image-nolib.env" "$E2E_IMAGE_CMD" "${envs[@]}" ;;
   esac
 }
 
@@ -341,7 +346,7 @@ browse() {
 }
 
 EXPECT_USER='Alice Admin <alice@auth.localhost>'
-describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;; image) echo "the built image's server (its ENV LD_PRELOAD, its shim.ini) signs in" ;; esac; }
+describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;; image) echo "the built image's server (its ENV LD_PRELOAD, its shim.ini) signs in" ;; image-nolib) echo "the built image's server without its ENV LD_PRELOAD fails with ECONNREFUSED" ;; esac; }
 
 run_case() { # MODE
   local mode=$1 app log why plines
@@ -350,7 +355,7 @@ run_case() { # MODE
     why=
     if [ "$mode" = preload ] && [ ! -f "$LIB" ]; then why="library not found: $LIB"; fi
     if [ "$mode" = launcher ] && [ ! -x "$LAUNCHER" ]; then why="launcher not found: $LAUNCHER"; fi
-    if [ "$mode" = image ] && [ ! -d "${E2E_IMAGE_ROOTFS:-}" ]; then why="no image root file system (E2E_IMAGE_ROOTFS)"; fi
+    if [ "${mode%-nolib}" = image ] && [ ! -d "${E2E_IMAGE_ROOTFS:-}" ]; then why="no image root file system (E2E_IMAGE_ROOTFS)"; fi
     if [ -z "$why" ]; then
       start_web "$mode" "$app"
       wait_port "web_$app" "$NS_PROXY" "$IP_WEB" "$(app_port "$app")" 60 || why="next start did not come up (see $log)"
@@ -364,7 +369,7 @@ run_case() { # MODE
     browse "$mode" "$app"
     stop_bg "web_$app" # flushes the log
     case $mode in
-    nolib)
+    nolib | image-nolib)
       if [ "$R_OUTCOME" != error ]; then
         why="expected the sign-in to fail, browser outcome: $R_OUTCOME $R_USER $R_ERROR"
       elif ! grep -q ECONNREFUSED "$log"; then
