@@ -1,8 +1,10 @@
 # hostshim: make | make test | make check | make demo | make install
 #           make musl | make fuzz | make tsan | make bench
+#           make old-glibc | make cross ARCH=aarch64 | make images
 #
 # The library links inih statically and nothing else, so a container only
-# needs libc. No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
+# needs libc (on glibc: libc.so.6 and libdl.so.2, both part of glibc, see
+# LIBDL below). No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
 # -fno-strict-aliasing: the socket API reads one sockaddr type through
 # another, and inlined code must see those stores.
 

@@ -106,6 +106,17 @@ echo "info chroot: $glibc"
 need=$(objdump -T "$lib" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -u -V | tail -n 1)
 echo "info build/libhostshim.so needs at most ${need:-?}; NEEDED: $(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
 
+# Every versioned glibc symbol the library needs must exist in 2.31: name
+# the ones that don't (a newer libc function slipped in).
+newer=$(objdump -T "$lib" 2>/dev/null | awk '/GLIBC_[0-9]/ {
+	for (i = 1; i <= NF; i++) if ($i ~ /GLIBC_[0-9]/) { v = $i; gsub(/[()]/, "", v) }
+	split(substr(v, 7), p, "."); if (p[1] > 2 || (p[1] == 2 && p[2] > 31)) print $NF "@" v }')
+if [ -z "$newer" ]; then
+	ok "build/libhostshim.so needs no glibc symbol newer than 2.31"
+else
+	bad "build/libhostshim.so needs no glibc symbol newer than 2.31" "$newer"
+fi
+
 # in_root ENV... CMD...: run in the chroot with a clean environment.
 in_root() {
 	timeout -k 5 60 chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin "$@" \
