@@ -196,6 +196,11 @@ wait_port() {
 # ---------------------------------------------------------------- build the apps
 APPS=(v4)
 [ "$V5" = 1 ] && APPS+=(v5)
+# Each app runs the Next.js it depends on: app-v5 its own (npm nests a
+# version that differs from the hoisted one under app-v5/node_modules).
+next_bin() {
+  if [ -x "$E2E/app-$1/node_modules/.bin/next" ]; then echo "$E2E/app-$1/node_modules/.bin/next"; else echo "$E2E/node_modules/.bin/next"; fi
+}
 build_app() { # rebuild when a source is newer than the last build
   local app=$1 dir=$E2E/app-$1
   if [ -f "$dir/.next/BUILD_ID" ] &&
@@ -204,7 +209,7 @@ build_app() { # rebuild when a source is newer than the last build
     return 0
   fi
   say "next build app-$app"
-  (cd "$dir" && env -i PATH="$PATH" HOME="$TMP" NEXT_TELEMETRY_DISABLED=1 timeout 300 "$E2E/node_modules/.bin/next" build) \
+  (cd "$dir" && env -i PATH="$PATH" HOME="$TMP" NEXT_TELEMETRY_DISABLED=1 timeout 300 "$(next_bin "$app")" build) \
     >"$OUT/build-$app.log" 2>&1
 }
 for app in "${APPS[@]}"; do
@@ -300,7 +305,7 @@ start_web() {
   local mode=$1 app=$2 port envs=() cmd
   port=$(app_port "$app")
   mapfile -t envs < <(app_env "$app")
-  cmd=("$E2E/node_modules/.bin/next" start -H 0.0.0.0 -p "$port")
+  cmd=("$(next_bin "$app")" start -H 0.0.0.0 -p "$port")
   case $mode in
   nolib) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" "${cmd[@]}" ;;
   preload) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
