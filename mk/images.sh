@@ -104,6 +104,7 @@ if ! B bud --quiet --isolation chroot --network host --pull=never --layers \
 fi
 lap "built $tag from $df"
 
+extra_rc=0
 # Run it: its root file system as the e2e test's web host.
 c=$(B from --quiet --pull=never "$tag")
 cleanup() { B umount "$c" >/dev/null 2>&1; B rm "$c" >/dev/null 2>&1; }
@@ -118,6 +119,17 @@ user=$(B inspect --format '{{.OCIv1.Config.User}}' "$tag")
 echo "images: $tag: user ${user:-root}, workdir $workdir, cmd $(tr '\n' ' ' <"$out/image.cmd")"
 grep -E '^(LD_PRELOAD|HOSTSHIM_CONFIG)=' "$out/image.env" | sed 's/^/images: ENV /'
 ls -l "$m/usr/local/lib/hostshim/libhostshim.so" "$m/etc/hostshim/shim.ini" | sed 's/^/images: /'
+# Built in the image's builder stage, not a copy of this machine's build/:
+# the compilers differ (the builder's gcc is the base's Debian release's).
+cc_of() { readelf -p .comment "$1" 2>/dev/null | grep -o 'GCC: .*' | head -n 1; }
+img_cc=$(cc_of "$m/usr/local/lib/hostshim/libhostshim.so")
+host_cc=$(cc_of build/libhostshim.so)
+if [ -n "$img_cc" ] && [ "$img_cc" != "$host_cc" ]; then
+	echo "PASS images: the image's library was built by its builder stage ($img_cc), not copied from here ($host_cc)"
+else
+	extra_rc=1
+	echo "FAIL images: the image's library compiler: '$img_cc', this machine's build/: '$host_cc'"
+fi
 
 # Alpine: no Alpine packages or base can be had here (no container
 # registry, and Debian's mirror has no apk). Dockerfile.alpine's builder
@@ -126,7 +138,6 @@ ls -l "$m/usr/local/lib/hostshim/libhostshim.so" "$m/etc/hostshim/shim.ini" | se
 # (inih and uthash as make musl provides them), then `make install` as on
 # Alpine, where that musl build is the main build, and the installed
 # launcher runs a musl client: the library must answer the mapped name.
-alpine_rc=0
 alpine() {
 	a=$repo/$out/alpine
 	rm -rf "$a" && mkdir -p "$a/src" "$a/stage"
@@ -146,7 +157,7 @@ if out_alpine=$(alpine 2>&1); then
 	echo "PASS images: Alpine builder step with musl-gcc; make install; the installed launcher preloads that (main, musl) build into a musl program"
 	printf '%s\n' "$out_alpine" | sed 's/^/images:   /'
 else
-	alpine_rc=1
+	extra_rc=1
 	echo "FAIL images: Alpine builder step with musl-gcc"
 	printf '%s\n' "$out_alpine" | tail -n 15 | sed 's/^/    /'
 fi
@@ -157,5 +168,5 @@ E2E_IMAGE_ROOTFS=$m E2E_IMAGE_ENV=$repo/$out/image.env E2E_IMAGE_CMD=$repo/$out/
 	E2E_IMAGE_WORKDIR=$workdir E2E_IMAGE_USER=${user:-root} E2E_CASES="image-nolib image" E2E_V5=0 \
 	E2E_OUT=$out/e2e bash tests/e2e/run.sh || rc=$?
 lap "done"
-[ "$alpine_rc" -eq 0 ] || rc=1
+[ "$extra_rc" -eq 0 ] || rc=1
 exit "$rc"
