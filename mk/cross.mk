@@ -23,9 +23,11 @@ $(XG)/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
 	@mkdir -p $(@D)
 	$(XGNU_CC) $(SHIM_CFLAGS) -O2 -g $(SHIM_LDFLAGS) -o $@ $(SRCS) -l:libinih.a $(XLIBDL)
 
+# Under ASan and UBSan as on x86_64 (LeakSanitizer can't run under qemu).
 $(XG)/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(XGNU_CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing -Ishim -o $@ \
+	$(XGNU_CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing \
+	  -fsanitize=address,undefined -Ishim -o $@ \
 	  tests/unit/unit.c $(UNIT_SRCS) -l:libinih.a
 
 $(XG)/tests/%: tests/clients/%.c tests/clients/client_net.h
@@ -44,10 +46,11 @@ $(XM)/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map $(XM)/inih/ini.o $(XM)/in
 	$(XMUSL_CC) $(MUSL_CFLAGS) -I$(XM)/include -Ibuild/musl/inih $(MUSL_LDFLAGS) \
 	  -o $@ $(SRCS) $(XM)/inih/ini.o
 
-$(XM)/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS) $(XM)/inih/ini.o $(XM)/include/uthash.h
+$(XM)/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS) $(XM)/inih/ini.o $(XM)/include/uthash.h \
+    mk/heap-bytes-stub.c
 	@mkdir -p $(@D)
 	$(XMUSL_CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing -Ishim -I$(XM)/include \
-	  -Ibuild/musl/inih -o $@ tests/unit/unit.c $(UNIT_SRCS) $(XM)/inih/ini.o
+	  -Ibuild/musl/inih -o $@ tests/unit/unit.c $(UNIT_SRCS) $(XM)/inih/ini.o mk/heap-bytes-stub.c
 
 $(XM)/tests/%: tests/clients/%.c tests/clients/client_net.h mk/musl-compat.h
 	@mkdir -p $(@D)
@@ -57,7 +60,7 @@ cross-build: $(XG)/libhostshim.so $(XG)/tests/unit $(addprefix $(XG)/tests/,$(X_
              $(XM)/libhostshim.so $(XM)/tests/unit $(addprefix $(XM)/tests/,$(X_CLIENTS))
 
 cross: cross-build
-	@echo "== $(ARCH) glibc: unit tests under qemu"; $(XQEMU) $(XG)/tests/unit
+	@echo "== $(ARCH) glibc: unit tests under qemu (ASan, UBSan)"; ASAN_OPTIONS=detect_leaks=0 $(XQEMU) $(XG)/tests/unit
 	@echo "== $(ARCH) musl: unit tests under qemu"; $(XQEMU) $(XM)/tests/unit
 	@echo "== $(ARCH) glibc: C clients under qemu with the $(ARCH) glibc library"
 	LEG_NAME="$(ARCH) glibc" LEG_LIB=$(CURDIR)/$(XG)/libhostshim.so LEG_BIN=$(CURDIR)/$(XG)/tests \
