@@ -30,7 +30,7 @@ LIBDL    ?= -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
 endif
 
 SRCS     := $(wildcard shim/*.c)
-HDRS     := shim/shim.h
+HDRS     := $(wildcard shim/*.h)
 CLIENTS  := $(patsubst tests/clients/%.c,build/tests/%,\
               $(filter-out %_lib.c,$(wildcard tests/clients/*.c)))
 CLIENT_LIBS := $(patsubst tests/clients/%.c,build/tests/%.so,\
@@ -63,7 +63,8 @@ build/tests/%_lib.so: tests/clients/%_lib.c tests/clients/client_net.h
 	$(CC) -std=gnu11 -O1 -g $(WARN) -shared -fPIC -o $@ $<
 
 # Unit tests link the configuration and matching code directly.
-UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c
+UNIT_SRCS := shim/config.c shim/rules.c shim/log.c shim/slots.c shim/targets.c \
+             shim/real.c shim/current.c
 build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing \

@@ -76,6 +76,8 @@ HOSTS = f"""127.0.0.1 localhost
 127.0.0.1 auth.bench.localhost
 127.0.0.1 udp.bench.localhost
 127.0.0.1 x.wild.bench.localhost
+127.0.0.1 other.bench.localhost
+127.0.0.1 x.api.bench.localhost
 """
 
 BASE_RULES = f"""api.bench.localhost = 127.0.0.1:{TCP_PORT}
@@ -408,6 +410,14 @@ def micro_rows():
         Row('gai_unmapped_10k', 'getaddrinfo, unmapped name, 10,000 rules '
             '+ 100 wildcards', 'gai', ('unmapped.bench.test', '80'),
             'many10k', 2000),
+        Row('gai_localhost', 'getaddrinfo `localhost`, rules under '
+            '.localhost', 'gai', ('localhost', '80'), 'base', 2000),
+        Row('gai_sibling', 'getaddrinfo, unmapped name beside mapped ones '
+            '(other.bench.localhost)', 'gai', ('other.bench.localhost', '80'),
+            'base', 2000),
+        Row('gai_under_exact', 'getaddrinfo, unmapped name under a mapped '
+            'one (x.api.bench.localhost)', 'gai',
+            ('x.api.bench.localhost', '80'), 'base', 2000),
         Row('gai_target', 'getaddrinfo of the target name `server` itself',
             'gai', ('server', '80'), 'base', 2000),
         Row('gai_mapped_addr', 'getaddrinfo, mapped name, address target',

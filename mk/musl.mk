@@ -31,7 +31,7 @@ $(MUSL_INC)/uthash.h: /usr/include/uthash.h
 	@mkdir -p $(@D)
 	cp $< $@
 
-build/musl/libhostshim.so: $(MUSL_SRCS) shim/shim.h shim/exports.map \
+build/musl/libhostshim.so: $(MUSL_SRCS) $(wildcard shim/*.h) shim/exports.map \
     build/musl/inih/ini.o $(MUSL_INC)/uthash.h
 	$(MUSL_CC) $(MUSL_CFLAGS) -I$(MUSL_INC) -Ibuild/musl/inih $(MUSL_LDFLAGS) \
 	  -o $@ $(MUSL_SRCS) build/musl/inih/ini.o

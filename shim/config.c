@@ -20,10 +20,12 @@
 #include <string.h>
 #include <strings.h>
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "rules.h"
 
 struct reader {
 	FILE *file;
@@ -144,19 +146,6 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
-static char *put_uint(char *p, unsigned v)
-{
-	char digits[12];
-	int n = 0;
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = digits[--n];
-	*p = '\0';
-	return p;
-}
-
 /* "auth.localhost:443", "*.api.localhost", "[::1]:80": the rule's key. */
 static void public_text(struct draft *d, bool bracketed)
 {
@@ -167,7 +156,7 @@ static void public_text(struct draft *d, bool bracketed)
 	p = put_str(p, d->name);
 	p = put_str(p, bracketed ? "]" : "");
 	if (d->r.port)
-		put_uint(put_str(p, ":"), d->r.port);
+		fmt_uint(put_str(p, ":"), d->r.port);
 }
 
 static const char *parse_public(struct draft *d, char *key, char *why,
@@ -331,9 +320,21 @@ static void add_rule(struct config *cfg, int source, const char *origin,
 	cfg->rules[cfg->nrules++] = r;
 }
 
+void config_env_problem(struct config *cfg, const char *name,
+			const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	add_message(cfg, LOG_ERROR, name, "%s", what);
+}
+
 /* ---- the [shim] section -------------------------------------------- */
 
-static bool parse_bool(const char *text, bool *out)
+/* Shared with HOSTSHIM_STRICT and the others: one set of words everywhere. */
+bool config_bool(const char *text, bool *out)
 {
 	static const char *const yes[] = {"true", "yes", "on", "1"};
 	static const char *const no[] = {"false", "no", "off", "0"};
@@ -358,14 +359,21 @@ static void set_option(struct config *cfg, const char *origin,
 				    "log must be off, error, warn, info or "
 				    "debug, not '%.40s'",
 				    value);
-	} else if (!strcmp(key, "strict")) {
-		if (!parse_bool(value, &cfg->strict))
+	} else if (!strcmp(key, "strict") || !strcmp(key, "reload")) {
+		bool *flag = key[0] == 's' ? &cfg->strict : &cfg->reload;
+		if (!config_bool(value, flag))
 			add_message(cfg, LOG_ERROR, origin,
-				    "strict must be true or false, not '%.40s'",
+				    "%s must be true or false, not '%.40s'", key,
 				    value);
+	} else if (!strcmp(key, "only") || !strcmp(key, "skip")) {
+		char **list = key[0] == 'o' ? &cfg->only : &cfg->skip;
+		free(*list);
+		if (!(*list = strdup(value)))
+			add_message(cfg, LOG_ERROR, origin, "out of memory");
 	} else {
 		add_message(cfg, LOG_ERROR, origin,
-			    "unknown key '%.60s' in [shim] (known: log, strict)",
+			    "unknown key '%.60s' in [shim] (known: log, strict, "
+			    "reload, only, skip)",
 			    key);
 	}
 }
@@ -498,7 +506,7 @@ static char *next_line(char *str, int num, void *stream)
 	if (len < 0)
 		return NULL;
 	rd->lineno++;
-	put_uint(put_str(put_str(rd->origin, rd->path), ":"), (unsigned)rd->lineno);
+	fmt_uint(put_str(put_str(rd->origin, rd->path), ":"), (unsigned)rd->lineno);
 	const char *out = "\n";
 	if (len > LINE_MAX_LEN)
 		add_message(rd->cfg, LOG_ERROR, rd->origin,
@@ -516,6 +524,94 @@ static char *next_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* ---- trust --------------------------------------------------------- */
+
+/* Why a file or directory can't be trusted, or NULL: like sudo with
+ * sudoers, a privileged process takes no orders from a file that someone
+ * other than root (or itself) owns or can change. */
+static const char *untrusted(const struct file_id *id, char *why, size_t len)
+{
+	if (id->uid != 0 && id->uid != (unsigned)geteuid()) {
+		snprintf(why, len, "owned by uid %u, not root", id->uid);
+		return why;
+	}
+	if (id->mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* What to run about it, for the message. */
+static const char *fix_for(const char *why)
+{
+	return !strncmp(why, "owned", 5)      ? "chown root"
+	       : !strncmp(why, "writable", 8) ? "chmod go-w"
+					      : NULL;
+}
+
+/* The directory the opened file is in, checked the same way. It is
+ * opened first and the file looked up in it again, so that what was
+ * checked is the directory of the file that was read. */
+static const char *untrusted_dir(const char *path, const struct file_id *file,
+				 char *dir, size_t dirlen, char *why,
+				 size_t len)
+{
+	char *real = realpath(path, NULL);
+	struct file_id d, again;
+	const char *bad = "its directory can't be checked";
+	snprintf(dir, dirlen, "%s", real ? real : path);
+	char *base = real ? strrchr(real, '/') : NULL;
+	if (!base) {
+		free(real);
+		return bad;
+	}
+	*base = '\0';
+	snprintf(dir, dirlen, "%s", *real ? real : "/");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : openat(dfd, base + 1, O_RDONLY | O_NONBLOCK |
+						O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !file_id(dfd, &d) && !file_id(fd, &again) &&
+	    again.dev == file->dev && again.ino == file->ino)
+		bad = untrusted(&d, why, len);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(real);
+	return bad;
+}
+
+/* Root, or a setuid/setgid program (AT_SECURE): the file must be owned by
+ * root or by the process's user and writable by no one else, and the same
+ * for its directory. One message naming the file and the reason. */
+static bool trusted(struct config *cfg, const char *path,
+		    const struct file_id *id)
+{
+	bool root = geteuid() == 0;
+	if (!root && !getauxval(AT_SECURE))
+		return true;
+	const char *who = root ? "running as root" : "running setuid/setgid";
+	char why[96], dir[4096];
+	const char *bad = untrusted(id, why, sizeof why);
+	if (bad) {
+		add_message(cfg, LOG_ERROR, path,
+			    "%s; %s, so no rules from it (%s)", bad, who,
+			    fix_for(bad));
+		return false;
+	}
+	bad = untrusted_dir(path, id, dir, sizeof dir, why, sizeof why);
+	if (bad && fix_for(bad)) {
+		add_message(cfg, LOG_ERROR, path,
+			    "directory %s: %s; %s, so no rules from it (%s %s)",
+			    dir, bad, who, fix_for(bad), dir);
+		return false;
+	} else if (bad) {
+		add_message(cfg, LOG_ERROR, path, "%s; %s, so no rules from it",
+			    bad, who);
+		return false;
+	}
+	return true;
+}
+
 /* Opens a configuration file, or says why not. Non-blocking first, so a
  * FIFO or a device can't hang the program at load. */
 static FILE *open_config(struct config *cfg, const char *path)
@@ -531,11 +627,8 @@ static FILE *open_config(struct config *cfg, const char *path)
 	} else if (!S_ISREG(id.mode)) {
 		add_message(cfg, LOG_WARN, path,
 			    "not a regular file; no rules from it");
-	} else if (geteuid() == 0 && (id.mode & (S_IWGRP | S_IWOTH))) {
-		/* Like sudo: root takes no orders from a file others can write. */
-		add_message(cfg, LOG_ERROR, path,
-			    "writable by group or others; running as root, so "
-			    "no rules from it (chmod go-w)");
+	} else if (!trusted(cfg, path, &id)) {
+		/* trusted() said why */
 	} else {
 		FILE *f = fdopen(fd, "r");
 		if (f) {
@@ -641,5 +734,7 @@ void config_free(struct config *cfg)
 		free(cfg->messages[i].text);
 	free(cfg->rules);
 	free(cfg->messages);
+	free(cfg->only);
+	free(cfg->skip);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -1,31 +1,81 @@
-/* Loading: the environment and the configuration, read once per process.
+/* Loading and reloading: the environment and the configuration.
  *
- * The constructor loads, but a hook can run first (another library's
- * constructor may resolve names), so whichever comes first loads, and other
- * threads wait for it. shim_state holds the loader's pid while loading: a
- * child forked in the middle sees a pid not its own and loads again rather
- * than waiting for a thread that does not exist in it. */
+ * Not in the constructor: a process that never looks up a name or
+ * connects to an internet address (a shell, /bin/true, a program that only
+ * talks over unix sockets) never reads the file. The first hooked call
+ * that needs the rules loads them, in whatever thread, possibly before the
+ * constructor ran; other threads wait for it. Loading reads files only:
+ * no target is resolved until a lookup or a connect needs it. shim_state
+ * holds the loader's pid while loading: a child forked in the middle sees
+ * a pid not its own and loads again rather than wait for a thread that
+ * does not exist in it.
+ *
+ * Afterwards lookups look at the file at most once a second and, when it
+ * changed, build a new ruleset and put it in force (current.c); an edit
+ * with errors keeps the rules in force. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "current.h"
+#include "init.h"
+#include "rules.h"
+#include "slots.h"
+#include "targets.h"
 
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define MESSAGES_SHOWN 100
+#define PROGRAM_NAME_MAX 64
 
 _Atomic int shim_state;
 _Atomic int shim_connect_filter;
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
-static bool env_true(const char *name)
+/* What was read at load, for reloads. */
+static struct {
+	char path[4097]; /* "" when there is no file */
+	char *map;	 /* HOSTSHIM_MAP as it was */
+	int env_log;	 /* HOSTSHIM_LOG, or -1 */
+	bool follow;	 /* reload when the file changes */
+	bool present;	 /* the file was there at the last look */
+	struct file_id seen;
+} source = {.env_log = -1};
+
+/* argv[0] as the program started: Node.js rewrites it for its title. */
+static char program_arg0[PROGRAM_NAME_MAX];
+
+/* A HOSTSHIM_* variable, or NULL. In a setuid or setgid program (AT_SECURE)
+ * the environment is the caller's, not the program's owner's: there no
+ * variable counts, only the default file under the trust rules. */
+static const char *env_get(const char *name)
 {
-	const char *v = getenv(name);
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+	return secure_getenv(name);
+}
+
+#define BOOL_WORDS "1, true, yes, on, 0, false, no, off"
+
+/* A yes/no variable, with the words of the file's booleans: 1 or 0, or -1
+ * when unset or empty. Any other word is a configuration problem and
+ * counts as `bad`. */
+static int env_flag(const char *name, struct config *cfg, int bad)
+{
+	const char *v = env_get(name);
+	bool on = false;
+	if (!v || !*v)
+		return -1;
+	if (config_bool(v, &on))
+		return on;
+	config_env_problem(cfg, name, "unknown value '%.20s' (" BOOL_WORDS ")", v);
+	return bad;
 }
 
 static void report_messages(const struct config *cfg, bool always)
@@ -39,108 +89,261 @@ static void report_messages(const struct config *cfg, bool always)
 			cfg->nmessages - MESSAGES_SHOWN);
 }
 
-/* Address rules act in connect, which can't resolve: their targets are
- * resolved now. Literal targets need no resolver at all. */
-static void resolve_fixed(struct config *cfg, bool quiet)
+/* ---- which programs ------------------------------------------------ */
+
+static bool name_listed(const char *list, const char *name)
 {
-	for (size_t i = 0; i < cfg->nrules; i++) {
-		struct rule *r = cfg->rules[i];
-		if (!r->target_literal && r->kind != PUBLIC_ADDR)
-			continue;
-		r->fixed_status = endpoint_resolve(r->target_host, &r->fixed);
-		if (r->fixed_status && !quiet)
-			log_msg(LOG_WARN, "%s: rule %s -> %s: %s does not resolve: %s",
-				r->origin, r->public_text, r->target_text,
-				r->target_host, gai_strerror(r->fixed_status));
+	size_t len = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, " ,\t");
+		if (n == len && len && !strncmp(p, name, n))
+			return true;
+		p += n;
+		p += strspn(p, " ,\t");
 	}
+	return false;
+}
+
+static void exe_name(char out[PROGRAM_NAME_MAX])
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+	*out = '\0';
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t len = strnlen(base, PROGRAM_NAME_MAX - 1);
+	memcpy(out, base, len);
+	out[len] = '\0';
+}
+
+/* Whether the rules apply to this program: by the executable's name and
+ * by argv[0] as it was at start, `only` and `skip` from the environment
+ * winning over the file's. */
+static bool rules_apply(const struct config *cfg, const char *arg0,
+			const char *exe)
+{
+	const char *only = env_get("HOSTSHIM_ONLY"), *skip = env_get("HOSTSHIM_SKIP");
+	if (!only)
+		only = cfg->only;
+	if (!skip)
+		skip = cfg->skip;
+	if (name_listed(skip, arg0) || name_listed(skip, exe))
+		return false;
+	return !only || !only[strspn(only, " ,\t")] || name_listed(only, arg0) ||
+	       name_listed(only, exe);
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+/* The file and HOSTSHIM_MAP, after any problems already in `cfg`. */
+static void read_config(struct config *cfg)
+{
+	if (*source.path) {
+		source.present = file_id_at(source.path, &source.seen) == 0;
+		config_parse_file(cfg, source.path);
+	}
+	if (source.map)
+		config_parse_map(cfg, source.map);
+	config_merge(cfg);
+}
+
+static void set_log_level(const struct config *cfg)
+{
+	log_level = source.env_log >= 0	  ? (enum log_level)source.env_log
+		    : cfg->file_log >= 0 ? (enum log_level)cfg->file_log
+					 : LOG_WARN;
+}
+
+/* The rules of `cfg` in force, and connect told whether address rules
+ * exist. */
+static void put_in_force(struct config *cfg)
+{
+	struct ruleset *rs = rules_build(cfg);
+	if (!rs) {
+		log_msg(LOG_ERROR, "out of memory building the rule tables; "
+				   "keeping the rules in force");
+		return;
+	}
+	const struct ruleset *old = current_peek();
+	if (old)
+		targets_inherit(rules_targets(rs), rules_targets(old));
+	rules_free(current_replace(rs, slots_rematch));
+	atomic_store_explicit(&shim_connect_filter,
+			      rules_have_addrs(rs) ? CONNECT_ALL
+						   : CONNECT_SYNTH_ONLY,
+			      memory_order_release);
 }
 
 /* HOSTSHIM_CHECK=1, for `hostshim --check`: list the rules, then exit. */
-static void check_and_exit(struct config *cfg)
+static void check_and_exit(struct config *cfg, bool applies)
 {
 	int unresolved = 0;
+	size_t nmessages = cfg->nmessages;
+	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
+	struct ruleset *rs = rules_build(cfg);
+	if (!rs) {
+		printf("out of memory\n");
+		_exit(1);
+	}
+	cfg = (struct config *)rules_config(rs);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule *r = cfg->rules[i];
-		struct endpoint e = r->fixed;
-		int rc = r->fixed_status;
-		char where[128];
-		if (!r->target_literal && r->kind != PUBLIC_ADDR)
-			rc = endpoint_resolve(r->target_host, &e);
+		char where[512];
+		int rc = target_resolve(r->target, r->target_host, AF_UNSPEC,
+					0, NULL);
 		if (rc) {
 			snprintf(where, sizeof where, "%s: %s", r->target_host,
 				 gai_strerror(rc));
 			unresolved++;
 		} else {
-			char addrs[100];
-			endpoint_describe(&e, addrs, sizeof addrs);
+			char addrs[400];
+			target_describe(r->target, addrs, sizeof addrs);
 			snprintf(where, sizeof where, "%s = %s", r->target_host,
 				 addrs);
 		}
 		printf("%s -> %s (%s) %s\n", r->public_text, r->target_text,
 		       r->origin, where);
 	}
-	printf("%zu rules, %zu errors\n", cfg->nrules, cfg->nmessages);
+	if (program && *program)
+		printf("the rules %s to %s\n", applies ? "apply" : "do not apply",
+		       program);
+	printf("%zu rules, %zu errors\n", cfg->nrules, nmessages);
 	fflush(stdout);
-	_exit(cfg->nmessages ? 1 : unresolved ? 3 : 0);
+	_exit(nmessages ? 1 : unresolved ? 3 : 0);
 }
-
-/* The rule tables point into these rules for the life of the process. */
-static struct config loaded __attribute__((used));
 
 static void load(void)
 {
-	struct config cfg = {.file_log = -1};
-	const char *path = getenv("HOSTSHIM_CONFIG");
-	const char *map = getenv("HOSTSHIM_MAP");
-	const char *level = getenv("HOSTSHIM_LOG");
-	bool check = env_true("HOSTSHIM_CHECK");
+	struct config cfg = {.file_log = -1, .reload = true};
+	const char *path = env_get("HOSTSHIM_CONFIG");
+	const char *map = env_get("HOSTSHIM_MAP");
+	const char *level = env_get("HOSTSHIM_LOG");
 	enum log_level env_level = LOG_WARN;
-	bool env_level_ok = level && log_level_parse(level, &env_level);
 
 	log_remember_stderr();
+	/* The variables' own problems come first among the messages. */
+	if (level && !log_level_parse(level, &env_level))
+		config_env_problem(&cfg, "HOSTSHIM_LOG",
+				   "unknown level '%.20s' (off, error, warn, "
+				   "info, debug)",
+				   level);
+	source.env_log = level && log_level_parse(level, &env_level)
+				 ? (int)env_level
+				 : -1;
+	/* A strict value that says neither yes nor no turns strict mode on:
+	 * whoever set it most likely wanted it, and the exit says why. */
+	int env_strict = env_flag("HOSTSHIM_STRICT", &cfg, 1);
+	bool check = env_flag("HOSTSHIM_CHECK", &cfg, 0) == 1;
+	int env_reload = env_flag("HOSTSHIM_RELOAD", &cfg, -1);
+	/* AT_EACCESS: a setuid program looks with its own rights. */
 	if (!path || !*path)
-		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
-	if (path)
-		config_parse_file(&cfg, path);
-	if (map)
-		config_parse_map(&cfg, map);
-	config_merge(&cfg);
+		path = faccessat(AT_FDCWD, DEFAULT_CONFIG, F_OK, AT_EACCESS) == 0
+			       ? DEFAULT_CONFIG
+			       : "";
+	if (strcmp(path, "/dev/null")) /* the usual way to say "no file" */
+		snprintf(source.path, sizeof source.path, "%s", path);
+	source.map = map ? strdup(map) : NULL;
+	read_config(&cfg);
 
-	log_level = env_level_ok ? env_level
-		    : cfg.file_log >= 0 ? (enum log_level)cfg.file_log
-					: LOG_WARN;
+	/* A variable, when set, wins over the file, as HOSTSHIM_LOG does. */
+	bool strict = env_strict >= 0 ? env_strict == 1 : cfg.strict;
+	source.follow = (env_reload >= 0 ? env_reload == 1 : cfg.reload) &&
+			*source.path;
+	set_log_level(&cfg);
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
-	if (level && !env_level_ok)
-		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
-				   "error, warn, info, debug)",
-			level);
 	report_messages(&cfg, check);
+	char exe[PROGRAM_NAME_MAX];
+	exe_name(exe);
+	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
+	bool applies = check && program ? rules_apply(&cfg, program, program)
+					 : rules_apply(&cfg, program_arg0, exe);
+	if (check)
+		check_and_exit(&cfg, applies);
 	/* --check reports every problem itself, strict or not. */
-	if (!check && (env_true("HOSTSHIM_STRICT") || cfg.strict) &&
-	    cfg.nmessages) {
+	if (strict && cfg.nmessages) {
 		log_msg(LOG_ERROR, "strict mode: %zu configuration problem%s, "
 				   "exiting",
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
 		_exit(2);
 	}
-	resolve_fixed(&cfg, check);
-	if (check)
-		check_and_exit(&cfg);
-	if (!rules_build(cfg.rules, cfg.nrules))
-		log_msg(LOG_ERROR, "out of memory building the rule tables; "
-				   "some rules are missing");
-	atomic_store_explicit(&shim_connect_filter,
-			      rules_have_addrs() ? CONNECT_ALL
-						 : CONNECT_SYNTH_ONLY,
-			      memory_order_release);
-	for (size_t i = 0; i < cfg.nmessages; i++)
-		free(cfg.messages[i].text);
-	free(cfg.messages);
-	cfg.messages = NULL;
-	cfg.nmessages = 0;
-	loaded = cfg;
+	if (!applies) {
+		log_msg(LOG_INFO, "the rules do not apply to %s (%s): only/skip",
+			program_arg0, exe);
+		config_free(&cfg);
+		cfg = (struct config){.file_log = -1};
+		source.follow = false;
+	}
+	put_in_force(&cfg);
+	config_free(&cfg);
 }
+
+/* ---- reloading ----------------------------------------------------- */
+
+static _Atomic long last_look;
+static _Atomic int reloader; /* pid of the process a thread of which reloads */
+
+static bool same_file(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+static void reload(void)
+{
+	struct file_id now;
+	struct config cfg = {.file_log = -1, .reload = true};
+	if (file_id_at(source.path, &now)) {
+		if (source.present)
+			log_msg(LOG_WARN, "%s: %s; keeping the rules in force",
+				source.path, strerror(errno));
+		source.present = false;
+		return;
+	}
+	if (source.present && same_file(&now, &source.seen))
+		return;
+	read_config(&cfg);
+	if (cfg.nmessages) {
+		report_messages(&cfg, false);
+		log_msg(LOG_WARN, "%s changed: %zu problem%s; keeping the rules "
+				  "in force",
+			source.path, cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
+	} else {
+		set_log_level(&cfg);
+		log_msg(LOG_INFO, "%s changed: %zu rules in force", source.path,
+			cfg.nrules);
+		put_in_force(&cfg);
+	}
+	config_free(&cfg);
+}
+
+void reload_if_changed(void)
+{
+	struct timespec ts;
+	if (!source.follow || shim_busy)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	long seen = atomic_load_explicit(&last_look, memory_order_relaxed);
+	if (seen == ts.tv_sec ||
+	    !atomic_compare_exchange_strong(&last_look, &seen, ts.tv_sec))
+		return;
+	int me = (int)getpid(), other = 0;
+	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&
+	    (other == me || /* a thread of ours is at it */
+	     !atomic_compare_exchange_strong(&reloader, &other, me)))
+		return;
+	int saved = errno;
+	shim_busy++;
+	reload();
+	shim_busy--;
+	errno = saved;
+	atomic_store(&reloader, 0);
+}
+
+/* ---- once ---------------------------------------------------------- */
 
 bool shim_load(void)
 {
@@ -152,10 +355,12 @@ bool shim_load(void)
 	for (;;) {
 		int seen = SHIM_NEW, me = (int)getpid();
 		if (atomic_compare_exchange_strong(&shim_state, &seen, me)) {
+			int saved = errno;
 			shim_busy++;
 			real_resolve();
 			load();
 			shim_busy--;
+			errno = saved;
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
 			return true;
@@ -170,7 +375,20 @@ bool shim_load(void)
 	}
 }
 
+/* argv[0] is kept now, before the program can rename itself. `hostshim
+ * --check` runs a program that needs no rules, and strict mode asked in
+ * the environment promises to stop a bad configuration at start: both
+ * load now. */
 __attribute__((constructor)) static void on_load(void)
 {
-	shim_ready();
+	const char *check = env_get("HOSTSHIM_CHECK"),
+		   *strict = env_get("HOSTSHIM_STRICT");
+	bool yes = false;
+	snprintf(program_arg0, sizeof program_arg0, "%s",
+		 program_invocation_short_name ? program_invocation_short_name
+					       : "");
+	/* Any value but a plain "no" asks for it (a bad one is reported). */
+	if ((check && *check && (!config_bool(check, &yes) || yes)) ||
+	    (strict && *strict && (!config_bool(strict, &yes) || yes)))
+		shim_ready();
 }

@@ -7,7 +7,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 
-#include "shim.h"
+#include "real.h"
 
 /* Built on glibc 2.34 or later, dlsym would be bound to its 2.34 version
  * and the library would not load on older glibc. The old version is still
@@ -35,6 +35,7 @@ void real_resolve(void)
 	FIND(gethostbyaddr_r);
 	FIND(sendto);
 	FIND(sendmsg);
+	FIND(sendmmsg);
 	/* Last: connect doubles as the flag that the table is complete. */
 	void *c = dlsym(RTLD_NEXT, "connect");
 	__atomic_store_n((void **)&real.connect, c, __ATOMIC_RELEASE);

@@ -1,8 +1,9 @@
 /* Rule matching: which rules apply to a name, or to an address and port.
  *
  * Rules sharing a public name (or wildcard, or address) form a pattern.
- * The tables are built once at load and only read afterwards, so lookups
- * and connects read them from any thread without a lock.
+ * A ruleset's tables are built once and only read afterwards, so lookups
+ * and connects read them from any thread without a lock; a reload builds
+ * a new ruleset (current.c says when the old one may go).
  *
  * Precedence, most specific first: the exact name, then wildcards from the
  * longest suffix to the shortest; within one pattern a port-specific rule
@@ -12,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim.h"
+#include "rules.h"
+#include "targets.h"
 
 struct pattern {
 	const char *name;	  /* names and wildcards: the key */
@@ -23,24 +25,79 @@ struct pattern {
 	UT_hash_handle hh;
 };
 
-static struct pattern *names, *wildcards, *addrs;
-static bool addr_any_port;
-static uint8_t addr_ports[65536 / 8]; /* ports that some address rule names */
-static uint8_t last_labels[256 / 8];  /* hashes of the rules' last labels */
+/* Filters for lookups, so that a name no rule can match costs a few
+ * instructions a character: hashes of the rules' last labels, of their
+ * exact names, and of their wildcards' suffixes. A hash is taken from the
+ * end of the name to the front, so one pass yields every suffix's. */
+#define FILTER_BITS 4096
 
-/* A hash of a name's last label ("localhost" of "auth.localhost."), case
- * folded: most names a program looks up share none with any rule, and are
- * let through on this alone. */
-static unsigned last_label_hash(const char *name, size_t len)
+struct ruleset {
+	struct config cfg; /* the rules themselves */
+	struct pattern *names, *wildcards, *addrs;
+	bool addr_any_port;
+	uint8_t addr_ports[65536 / 8]; /* ports that some address rule names */
+	uint8_t last_labels[FILTER_BITS / 8], exact_names[FILTER_BITS / 8],
+		wildcard_suffixes[FILTER_BITS / 8];
+	struct targets *targets;
+};
+
+static unsigned fold(unsigned char c)
 {
-	if (len && name[len - 1] == '.')
-		len--;
-	unsigned h = 0;
-	while (len && name[len - 1] != '.') {
-		unsigned char c = (unsigned char)name[--len];
-		h = h * 31 + (c >= 'A' && c <= 'Z' ? c + 32u : c);
+	return c >= 'A' && c <= 'Z' ? c + 32u : c;
+}
+
+static void filter_set(uint8_t *bits, unsigned h)
+{
+	h %= FILTER_BITS;
+	bits[h / 8] |= (uint8_t)(1u << (h % 8));
+}
+
+static bool filter_has(const uint8_t *bits, unsigned h)
+{
+	h %= FILTER_BITS;
+	return bits[h / 8] & (1u << (h % 8));
+}
+
+/* The hash so far, extended by the label that ends at *start. */
+static unsigned hash_label(const char *name, size_t *start, unsigned h)
+{
+	size_t i = *start;
+	while (i && name[i - 1] != '.')
+		h = h * 31 + fold((unsigned char)name[--i]);
+	*start = i;
+	return h;
+}
+
+static void filter_add(struct ruleset *rs, const struct rule *r)
+{
+	size_t start = strlen(r->name);
+	unsigned h = hash_label(r->name, &start, 0);
+	filter_set(rs->last_labels, h);
+	while (start) {
+		start--;
+		h = hash_label(r->name, &start, h * 31 + '.');
 	}
-	return h & 255;
+	filter_set(r->kind == PUBLIC_WILDCARD ? rs->wildcard_suffixes
+					      : rs->exact_names,
+		   h);
+}
+
+/* False when no rule can match `node`: the cheap test before any other. */
+bool rules_may_match(const struct ruleset *rs, const char *node)
+{
+	size_t i = strlen(node);
+	if (i && node[i - 1] == '.')
+		i--;
+	unsigned h = hash_label(node, &i, 0);
+	if (!filter_has(rs->last_labels, h))
+		return false;
+	while (i) {
+		if (filter_has(rs->wildcard_suffixes, h))
+			return true; /* a proper suffix, after a dot */
+		i--;
+		h = hash_label(node, &i, h * 31 + '.');
+	}
+	return filter_has(rs->exact_names, h);
 }
 
 bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1])
@@ -99,11 +156,11 @@ static bool addr_key(const struct sockaddr *sa, unsigned char key[17])
 	return true;
 }
 
-static struct pattern *pattern_get(const struct rule *r)
+static struct pattern *pattern_get(struct ruleset *rs, const struct rule *r)
 {
-	struct pattern *p, **table = r->kind == PUBLIC_NAME	? &names
-				     : r->kind == PUBLIC_WILDCARD ? &wildcards
-								  : &addrs;
+	struct pattern *p, **table = r->kind == PUBLIC_NAME	? &rs->names
+				     : r->kind == PUBLIC_WILDCARD ? &rs->wildcards
+								  : &rs->addrs;
 	unsigned char key[17];
 	if (r->kind == PUBLIC_ADDR) {
 		addr_key((const struct sockaddr *)&r->addr, key);
@@ -147,48 +204,83 @@ static bool pattern_add(struct pattern *p, const struct rule *r)
 	return true;
 }
 
-/* Called once, before any lookup can see the tables. */
-bool rules_build(struct rule **rules, size_t n)
+static void patterns_free(struct pattern **table)
 {
-	bool ok = true;
-	for (size_t i = 0; i < n; i++) {
-		const struct rule *r = rules[i];
-		struct pattern *p = pattern_get(r);
+	struct pattern *p, *next;
+	HASH_ITER(hh, *table, p, next) {
+		HASH_DEL(*table, p);
+		free(p->ports);
+		free(p);
+	}
+}
+
+/* The tables for the rules of `cfg`, which the ruleset takes over; NULL
+ * when out of memory (then `cfg` is still the caller's). */
+struct ruleset *rules_build(struct config *cfg)
+{
+	struct ruleset *rs = calloc(1, sizeof *rs);
+	if (!rs)
+		return NULL;
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		struct rule *r = cfg->rules[i];
+		struct pattern *p = pattern_get(rs, r);
+		r->id = (unsigned)i;
 		if (!p || !pattern_add(p, r)) {
-			ok = false;
-			continue;
+			rules_free(rs);
+			return NULL;
 		}
 		if (r->kind == PUBLIC_ADDR && r->port)
-			addr_ports[r->port / 8] |= (uint8_t)(1u << (r->port % 8));
+			rs->addr_ports[r->port / 8] |= (uint8_t)(1u << (r->port % 8));
 		else if (r->kind == PUBLIC_ADDR)
-			addr_any_port = true;
-		else {
-			unsigned h = last_label_hash(r->name, strlen(r->name));
-			last_labels[h / 8] |= (uint8_t)(1u << (h % 8));
-		}
+			rs->addr_any_port = true;
+		else
+			filter_add(rs, r);
 	}
-	return ok;
+	if (!(rs->targets = targets_build(cfg->rules, cfg->nrules))) {
+		rules_free(rs);
+		return NULL;
+	}
+	rs->cfg = *cfg;
+	memset(cfg, 0, sizeof *cfg);
+	return rs;
 }
 
-/* False when no rule can match `node`: the cheap test before any other. */
-bool rules_may_match(const char *node)
+void rules_free(struct ruleset *rs)
 {
-	unsigned h = last_label_hash(node, strlen(node));
-	return last_labels[h / 8] & (1u << (h % 8));
+	if (!rs)
+		return;
+	patterns_free(&rs->names);
+	patterns_free(&rs->wildcards);
+	patterns_free(&rs->addrs);
+	targets_free(rs->targets);
+	config_free(&rs->cfg);
+	free(rs);
 }
 
-bool rules_have_addrs(void)
+const struct config *rules_config(const struct ruleset *rs)
 {
-	return addrs != NULL;
+	return &rs->cfg;
+}
+
+struct targets *rules_targets(const struct ruleset *rs)
+{
+	return rs->targets;
+}
+
+bool rules_have_addrs(const struct ruleset *rs)
+{
+	return rs->addrs != NULL;
 }
 
 /* Whether some address rule may apply to this port. */
-bool rules_addr_port(uint16_t port)
+static bool addr_port(const struct ruleset *rs, uint16_t port)
 {
-	return addr_any_port || (addr_ports[port / 8] & (1u << (port % 8)));
+	return rs->addr_any_port ||
+	       (rs->addr_ports[port / 8] & (1u << (port % 8)));
 }
 
-const struct rule *pattern_rule_for(const struct pattern *p, uint16_t port)
+static const struct rule *pattern_rule_for(const struct pattern *p,
+					   uint16_t port)
 {
 	for (size_t i = 0; i < p->nports; i++)
 		if (p->ports[i]->port == port)
@@ -196,18 +288,19 @@ const struct rule *pattern_rule_for(const struct pattern *p, uint16_t port)
 	return p->any;
 }
 
-bool rules_match_name(const char *name, struct match *m)
+bool rules_match_name(const struct ruleset *rs, const char *name,
+		      struct match *m)
 {
 	struct pattern *p;
 	m->n = 0;
-	HASH_FIND_STR(names, name, p);
+	HASH_FIND_STR(rs->names, name, p);
 	if (p)
 		m->by_precedence[m->n++] = p;
-	if (!wildcards || (p && p->any))
+	if (!rs->wildcards || (p && p->any))
 		return m->n > 0; /* an exact any-port rule hides every wildcard */
 	for (const char *dot = strchr(name, '.'); dot && m->n < MATCH_MAX;
 	     dot = strchr(dot + 1, '.')) {
-		HASH_FIND_STR(wildcards, dot + 1, p);
+		HASH_FIND_STR(rs->wildcards, dot + 1, p);
 		if (p)
 			m->by_precedence[m->n++] = p;
 	}
@@ -234,14 +327,15 @@ size_t rules_routes(const struct match *m, const struct rule **out, size_t max)
 }
 
 /* Called from connect: no allocation, no lock. */
-const struct rule *rules_match_addr(const struct sockaddr *sa, uint16_t port)
+const struct rule *rules_match_addr(const struct ruleset *rs,
+				    const struct sockaddr *sa, uint16_t port)
 {
 	unsigned char key[17];
 	struct pattern *p;
-	if (!addrs || !rules_addr_port(port))
+	if (!rs->addrs || !addr_port(rs, port))
 		return NULL;
 	if (!addr_key(sa, key))
 		return NULL;
-	HASH_FIND(hh, addrs, key, sizeof key, p);
+	HASH_FIND(hh, rs->addrs, key, sizeof key, p);
 	return p ? pattern_rule_for(p, port) : NULL;
 }

@@ -23,12 +23,16 @@ Layout
     early_threads_lib  a preload whose constructor starts resolving threads
     resolver_lib       a library that resolves names, for dl_resolve
     noipv6_lib         socket(AF_INET6) fails: a kernel without IPv6
+    deepbind   dlopen()s resolver_lib.so and deepbind_lib.so with RTLD_DEEPBIND
+    deepbind_lib       defines its own gnu_get_libc_version (a libc name)
+    deepbind_ctor_lib  a preload whose constructor dlopen()s with RTLD_DEEPBIND
 
 How it runs
   python3 tests/integration.py [-k PATTERN] [Class | Class.test | test ...]
   Test classes follow the brief: RuleForms, EntryPoints, RealClients,
   Precision, Failures, ConfigErrors, CheckMode, NonInterference,
-  ProcessLife, IPv6, Valgrind, LibraryShape.
+  ProcessLife, IPv6, Valgrind, LibraryShape; then Trust and Deepbind
+  (issue 11, items 9 and 8).
   The outer process (root; otherwise everything is skipped) creates the
   network namespace hostshim-it-<pid> with `lo` up (plus the addresses
   below and a veth pair with both ends inside), writes
@@ -94,6 +98,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -160,9 +165,10 @@ SLL = f"[{LL}%{LL_IF}]:9000"
 
 HOOKS = {"getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
          "gethostbyname2_r", "getnameinfo", "gethostbyaddr", "gethostbyaddr_r",
-         "connect", "sendto", "sendmsg"}
+         "connect", "sendto", "sendmsg", "sendmmsg", "dlopen"}
 
 SYN4 = ipaddress.ip_network("127.88.0.0/16")
+SYN6 = ipaddress.ip_network("fd68:7368:696d::/48")
 
 # set up by inside_main()
 # no6/noll: why there is no IPv6 / no link-local address in the namespace (None: there is)
@@ -194,15 +200,19 @@ def dynamic_loader(path):
 
 
 def is_syn(addr):
-    """True for a synthetic address: 127.88.x.y or ::ffff:127.88.x.y"""
+    """True for a synthetic address: 127.88.x.y, ::ffff:127.88.x.y or
+    fd68:7368:696d::127.88.x.y (the README's ranges)"""
     try:
         a = ipaddress.ip_address(addr)
     except ValueError:
         return False
     if a.version == 6:
-        if a.ipv4_mapped is None:
+        if a.ipv4_mapped is not None:
+            a = a.ipv4_mapped
+        elif a in SYN6:
+            a = ipaddress.ip_address(int(a) & 0xffffffff)
+        else:
             return False
-        a = a.ipv4_mapped
     return a in SYN4
 
 
@@ -303,10 +313,33 @@ class Base(unittest.TestCase):
     def c(name):
         return os.path.join(BIN, name)
 
-    def run_prog(self, argv, config=None, hmap=None, log=None, strict=None, lib=True,
-                 preload=None, env=None, timeout=30, valgrind=None, exec_children=False,
-                 close_stderr=False):
-        """run argv (with the library unless lib=False) and return a Run.
+    def run_prog(self, argv, timeout=30, **kw):
+        """run argv (with the library unless lib=False) and return a Run;
+        the options are prepare()'s"""
+        argv, e, timeout = self.prepare(argv, timeout=timeout, **kw)
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(argv, env=e, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=timeout, cwd=self.tmp)
+        except subprocess.TimeoutExpired as ex:
+            r = Run(argv, e, "timeout", (ex.stdout or b"").decode("utf-8", "replace"),
+                    (ex.stderr or b"").decode("utf-8", "replace"), timeout)
+            self.fail(f"timed out after {timeout}s" + r.show())
+        return Run(argv, e, p.returncode, p.stdout.decode("utf-8", "replace"),
+                   p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+
+    def start_prog(self, argv, **kw):
+        """start argv like run_prog, in the background: a Popen with text
+        pipes; the caller waits for it"""
+        argv, e, _ = self.prepare(argv, **kw)
+        return subprocess.Popen(argv, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=self.tmp)
+
+    def prepare(self, argv, config=None, hmap=None, log=None, strict=None, lib=True,
+                preload=None, env=None, timeout=30, valgrind=None, exec_children=False,
+                close_stderr=False):
+        """argv, environment and timeout to run argv with the library
+        (unless lib=False).
         valgrind: run it under memcheck; by default only in the valgrind leg,
         and there only the suite's own C clients with the library preloaded.
         exec_children: the program execs others that need LD_PRELOAD too.
@@ -351,16 +384,7 @@ class Base(unittest.TestCase):
             if "LD_PRELOAD" in e:                  # for the program, not the shell
                 argv = ["env", "LD_PRELOAD=" + e.pop("LD_PRELOAD")] + argv
             argv = ["/bin/sh", "-c", 'exec "$@" 2>&-', "sh"] + argv
-        t0 = time.monotonic()
-        try:
-            p = subprocess.run(argv, env=e, stdin=subprocess.DEVNULL, capture_output=True,
-                               timeout=timeout, cwd=self.tmp)
-        except subprocess.TimeoutExpired as ex:
-            r = Run(argv, e, "timeout", (ex.stdout or b"").decode("utf-8", "replace"),
-                    (ex.stderr or b"").decode("utf-8", "replace"), timeout)
-            self.fail(f"timed out after {timeout}s" + r.show())
-        return Run(argv, e, p.returncode, p.stdout.decode("utf-8", "replace"),
-                   p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+        return argv, e, timeout
 
     def base(self, argv, **kw):
         """the same program without the library"""
@@ -510,7 +534,8 @@ class EntryPoints(Base):
     """2. every hooked entry point, via the C clients"""
 
     RULES = ("auth.localhost = server:9000", "auth.localhost:443 = server:9443",
-             "udp.localhost = server:5353", "127.0.0.1:5353 = server:5353")
+             "udp.localhost = server:5353", "127.0.0.1:5353 = server:5353",
+             "lit6.localhost = [::1]:80")
 
     def setUp(self):
         super().setUp()
@@ -539,10 +564,16 @@ class EntryPoints(Base):
                         if service is None:
                             argv += ["-p", str(port)]
                         r = self.run_prog(argv + ["auth.localhost", service or "-"], config=self.cfg)
+                        # the families libc has for the target are the answer's:
+                        # an IPv6-only question about an IPv4-only target fails as it does
+                        b = self.base(argv[:7] + ["server", service or "-"])
+                        if b.rc != 0:
+                            self.assertEqual(r.lines[:1], b.lines[:1], r.show() + b.show())
+                            continue
                         self.assertEqual(r.lines[:1], ["gai rc=0"], r.show())
                         ais = self.ai_lines(r)
                         self.assertTrue(ais, r.show())
-                        allowed = {"unspec": {"inet", "inet6"}, "inet": {"inet"}, "inet6": {"inet6"}}[fam]
+                        allowed = {a["family"] for a in self.ai_lines(b)}
                         groups = {}
                         for a in ais:
                             self.assertIn(a["family"], allowed, r.show())
@@ -581,34 +612,40 @@ class EntryPoints(Base):
                  ("gethostbyname2-inet6", "inet6"), ("gethostbyname2_r-inet6", "inet6")]
         for mode, fam in modes:
             with self.subTest(mode=mode):
-                r = self.run_prog([self.c("ghbn"), "-c", "80", "-r", mode, "auth.localhost"], config=self.cfg)
+                name = "lit6.localhost" if fam == "inet6" else "auth.localhost"
+                r = self.run_prog([self.c("ghbn"), "-c", "80", "-r", mode, name], config=self.cfg)
                 self.assertTrue(r.lines and r.lines[0].startswith("ok "), r.show())
                 head = parse_kv(r.lines[0])
-                self.assertEqual(head["name"], "auth.localhost", r.show())
+                self.assertEqual(head["name"], name, r.show())
                 self.assertEqual(head["type"], fam, r.show())
                 self.assertEqual(head["len"], "4" if fam == "inet" else "16", r.show())
                 addrs = [l[5:] for l in r.lines if l.startswith("addr=")]
                 self.assertTrue(addrs, r.show())
                 for a in addrs:
                     self.assertTrue(is_syn(a), f"not synthetic: {a}" + r.show())
-                self.assertReached(r, S9000, "auth.localhost")
+                self.assertReached(r, DECOY6 if fam == "inet6" else S9000, name)
                 rev = [parse_kv(l)["name"] for l in r.lines if l.startswith("hostbyaddr ") and "name=" in l]
-                self.assertEqual(rev, ["auth.localhost"] * len(addrs), r.show())
+                self.assertEqual(rev, [name] * len(addrs), r.show())
+        # an IPv6 question about an IPv4-only target: libc's answer for the target
+        b = self.base([self.c("ghbn"), "gethostbyname2-inet6", "server"])
+        r = self.run_prog([self.c("ghbn"), "gethostbyname2-inet6", "auth.localhost"], config=self.cfg)
+        self.assertEqual(r.out, b.out, r.show() + b.show())
 
     def test_getnameinfo_and_gethostbyaddr(self):
-        for fam, flags in [("inet", "0"), ("inet6", "v4mapped"), ("inet6", "0")]:
+        for fam, flags, name in [("inet", "0", "auth.localhost"), ("inet6", "v4mapped", "auth.localhost"),
+                                 ("inet6", "0", "lit6.localhost"), ("unspec", "0", "lit6.localhost")]:
             with self.subTest(family=fam, flags=flags):
                 r = self.run_prog([self.c("gai"), "-f", fam, "-F", flags, "-t", "stream", "-n", "-r",
-                                   "auth.localhost", "443"], config=self.cfg)
+                                   name, "443"], config=self.cfg)
                 ais = self.ai_lines(r)
                 self.assertTrue(ais, r.show())
                 self.assertEqual(r.rc, 0, r.show())
                 for a in ais:
                     addr = a["addr"]
-                    self.assertIn(f"nameinfo addr={addr} host=auth.localhost serv=443", r.lines, r.show())
+                    self.assertIn(f"nameinfo addr={addr} host={name} serv=443", r.lines, r.show())
                     self.assertIn(f"nameinfo-numeric addr={addr} host={addr}", r.lines, r.show())
-                    self.assertIn(f"hostbyaddr addr={addr} name=auth.localhost", r.lines, r.show())
-                    self.assertIn(f"hostbyaddr_r addr={addr} name=auth.localhost", r.lines, r.show())
+                    self.assertIn(f"hostbyaddr addr={addr} name={name}", r.lines, r.show())
+                    self.assertIn(f"hostbyaddr_r addr={addr} name={name}", r.lines, r.show())
 
     def test_connect_blocking_and_nonblocking(self):
         for opts in ([], ["-n"], ["-f", "inet"], ["-n", "-f", "inet6", "-F", "v4mapped"]):
@@ -641,20 +678,21 @@ class EntryPoints(Base):
 
     def test_small_buffers(self):
         # gethostbyname_r/gethostbyname2_r with a short buffer: ERANGE, like libc
-        for mode, unmapped in [("gethostbyname_r", "server"), ("gethostbyname2_r-inet", "server"),
-                               ("gethostbyname2_r-inet6", "localhost")]:
+        for mode, unmapped, name in [("gethostbyname_r", "server", "auth.localhost"),
+                                     ("gethostbyname2_r-inet", "server", "auth.localhost"),
+                                     ("gethostbyname2_r-inet6", "localhost", "lit6.localhost")]:
             for size in ("8", "40"):
                 with self.subTest(mode=mode, size=size):
                     b = self.base([self.c("ghbn"), "-b", size, mode, unmapped])
-                    r = self.run_prog([self.c("ghbn"), "-b", size, mode, "auth.localhost"], config=self.cfg)
+                    r = self.run_prog([self.c("ghbn"), "-b", size, mode, name], config=self.cfg)
                     self.assertEqual(b.out, "error h_errno=NETDB_INTERNAL rc=34\n", b.show())
                     self.assertEqual(r.out, b.out, r.show())
         # getnameinfo with a short host buffer: EAI_OVERFLOW, like libc
         b = self.base([self.c("gai"), "-f", "inet", "-t", "stream", "-n", "-N", "4", "server", "80"])
         self.assertIn("rc=EAI_OVERFLOW", b.out, b.show())
-        for fam in ("inet", "inet6"):
+        for fam, name in (("inet", "auth.localhost"), ("inet6", "lit6.localhost")):
             with self.subTest(getnameinfo=fam):
-                r = self.run_prog([self.c("gai"), "-f", fam, "-t", "stream", "-n", "-N", "4", "auth.localhost", "80"],
+                r = self.run_prog([self.c("gai"), "-f", fam, "-t", "stream", "-n", "-N", "4", name, "80"],
                                   config=self.cfg)
                 ni = [l for l in r.lines if l.startswith("nameinfo")]
                 self.assertTrue(ni, r.show())
@@ -664,13 +702,19 @@ class EntryPoints(Base):
     def test_nonblocking_connect_does_not_wait_on_dns(self):
         # slow.test is answered 1 s late; connect() must not be the one waiting
         cfg = self.rules("slow.localhost = slow.test:9000", "127.0.0.1:80 = slow.test:9000")
-        for name in ("slow.localhost", "127.0.0.1"):
-            with self.subTest(name=name):
-                r = self.get(name, 80, "-n", "-T", config=cfg)
-                ms = [int(parse_kv(l)["connect_ms"]) for l in r.lines if l.startswith("connect_ms=")]
-                self.assertTrue(ms, r.show())
-                self.assertLess(max(ms), 500, "connect() blocked (on DNS?)" + r.show())
-                self.assertReached(r, DNSONLY)
+        r = self.get("slow.localhost", 80, "-n", "-T", "-k", "2", config=cfg)
+        ms = [int(parse_kv(l)["connect_ms"]) for l in r.lines if l.startswith("connect_ms=")]
+        self.assertEqual(len(ms), 2, r.show())
+        self.assertLess(max(ms), 500, "connect() blocked (on DNS?)" + r.show())
+        self.assertReached(r, DNSONLY)
+        # an address rule's named target: resolved by the first lookup of any
+        # name; a program whose very first call is that connect waits for it
+        # there once (README), and never again
+        r = self.get("127.0.0.1", 80, "-n", "-T", "-k", "3", config=cfg)
+        ms = [int(parse_kv(l)["connect_ms"]) for l in r.lines if l.startswith("connect_ms=")]
+        self.assertEqual(len(ms), 3, r.show())
+        self.assertLess(max(ms[1:]), 500, "connect() blocked (on DNS?) after the first" + r.show())
+        self.assertReached(r, DNSONLY)
 
     def test_v6_socket_to_v4_mapped_answer(self):
         # Java style: AF_INET6 socket, ::ffff:a.b.c.d address of an IPv4 answer
@@ -683,7 +727,7 @@ class EntryPoints(Base):
     def test_udp(self):
         want = "data=udp-listener=127.0.0.5:5353 got="
         for mode in ("connect-send", "connect-write", "sendto", "sendmsg"):
-            for name, fam in [("udp.localhost", "inet"), ("udp.localhost", "inet6"),
+            for name, fam in [("udp.localhost", "inet"), ("udp.localhost", "unspec"),
                               ("127.0.0.1", "inet")]:
                 with self.subTest(mode=mode, name=name, family=fam):
                     msg = f"{mode}-{fam}"
@@ -1529,36 +1573,35 @@ class IPv6(Base):
         if CTX["noll"]:
             self.skipTest(CTX["noll"])
 
-    def test_ipv6_only_target_from_inet_socket(self):
-        # the answer is 127.88.x.y; connect swaps the AF_INET socket for an
-        # AF_INET6 one (dup3 onto the same descriptor) and reaches [fd00:68:73::5]
+    def same_failure(self, argv_mapped, argv_target):
+        """the mapped name's lookup fails exactly as libc's for the target"""
+        b = self.base(argv_target)
+        r = self.run_prog(argv_mapped, config=self.cfg)
+        self.assertNotEqual(b.rc, 0, b.show())
+        self.assertEqual((r.rc, r.out), (b.rc, b.out), r.show() + b.show())
+
+    def test_ipv6_only_target(self):
+        # the answer is an IPv6 synthetic address, so the program makes an
+        # IPv6 socket: its socket is never replaced behind its back
         for name in ("v6.localhost", "lit6only.localhost"):
-            for opts in ([], ["-f", "inet"], ["-n"], ["-n", "-f", "inet"], ["-s", "-F", "addrconfig"]):
+            for opts in ([], ["-n"], ["-s", "-F", "addrconfig"], ["-f", "inet6"],
+                         ["-f", "inet6", "-F", "v4mapped"], ["-n", "-f", "inet6"], ["-6", "-n"]):
                 with self.subTest(name=name, opts=opts):
                     r = self.get(name, 80, *opts, config=self.cfg)
-                    self.assertTrue(any(" addr=127.88." in l for l in r.lines), r.show())
+                    self.assertTrue(any(" addr=" in l and is_syn(parse_kv(l)["addr"]) and ":" in parse_kv(l)["addr"]
+                                        for l in r.lines), r.show())
                     self.assertReached(r, S6, name)
-        r = self.run_prog([self.c("gai"), "-f", "inet", "-t", "stream", "-c", "-p", "80", "v6.localhost"],
-                          config=self.cfg)
-        self.assertReached(r, S6, "v6.localhost")
-        r = self.run_prog([self.c("ghbn"), "-c", "80", "gethostbyname", "v6.localhost"], config=self.cfg)
-        self.assertReached(r, S6, "v6.localhost")
-
-    def test_ipv6_only_target_from_inet6_socket(self):
-        for opts in (["-f", "inet6"], ["-f", "inet6", "-F", "v4mapped"], ["-n", "-f", "inet6"],
-                     ["-6", "-f", "inet"], ["-6", "-n"]):
-            with self.subTest(opts=opts):
-                r = self.get("v6.localhost", 80, *opts, config=self.cfg)
-                self.assertTrue(any(" addr=::ffff:127.88." in l for l in r.lines), r.show())
-                self.assertReached(r, S6, "v6.localhost")
         r = self.run_prog([self.c("ghbn"), "-c", "80", "gethostbyname2-inet6", "v6.localhost"], config=self.cfg)
         self.assertReached(r, S6, "v6.localhost")
+        # asked for IPv4 only, like libc for server6 itself
+        self.same_failure([self.c("gai"), "-f", "inet", "-t", "stream", "v6.localhost", "80"],
+                          [self.c("gai"), "-f", "inet", "-t", "stream", "server6", "80"])
+        self.same_failure([self.c("ghbn"), "gethostbyname", "v6.localhost"],
+                          [self.c("ghbn"), "gethostbyname", "server6"])
 
     def test_ipv6_only_target_python(self):
         r = self.run_prog([sys.executable, "-c", PY_CONNECT_ARG, "v6.localhost"], config=self.cfg)
         self.assertReached(r, S6, "v6.localhost")
-        # Python keeps the family it created the socket with: the swap is invisible to it
-        self.assertIn(f"family={int(socket.AF_INET)}", r.lines, r.show())
         code = 'import urllib.request\nprint("body=" + urllib.request.urlopen("http://v6.localhost/u", timeout=5).read().decode().strip())'
         self.assertReached(self.run_prog([sys.executable, "-c", code], config=self.cfg), S6, "v6.localhost")
 
@@ -1572,13 +1615,19 @@ class IPv6(Base):
                 self.assertEqual([(i["listener"], i["host"]) for i in req], [(S6, "v6.localhost")], r.show())
 
     def test_dual_stack_target(self):
-        # the synthetic answer is IPv4 (or v4-mapped), so the target's IPv4
-        # address is used from either socket family: it works where IPv6 is
-        # disabled, and a service listening on IPv4 only is reached
-        for opts, want in [([], D4), (["-f", "inet"], D4), (["-n"], D4), (["-f", "inet6"], D4),
-                           (["-f", "inet6", "-n"], D4), (["-6", "-f", "inet"], D4)]:
+        # the answer has both families in the order libc gives for the
+        # target, so the program reaches what it reaches with the target's
+        # own name, from either socket family
+        for opts in ([], ["-f", "inet"], ["-n"], ["-f", "inet6"], ["-f", "inet6", "-n"], ["-6", "-f", "inet"],
+                     ["-a"], ["-s", "-F", "addrconfig"]):
             with self.subTest(opts=opts):
-                self.assertReached(self.get("dual.localhost", 80, *opts, config=self.cfg), want, "dual.localhost")
+                b = self.base([self.c("http_get"), *opts, "-H", "dual.localhost", "dual", "9000"])
+                r = self.get("dual.localhost", 80, *opts, config=self.cfg)
+                self.assertTrue(b.bodies(), b.show())
+                # -a: every address in turn, in the same order
+                self.assertEqual([parse_kv(x)["listener"] for x in r.bodies()],
+                                 [parse_kv(x)["listener"] for x in b.bodies()], r.show() + b.show())
+                self.assertEqual({parse_kv(x)["host"] for x in r.bodies()}, {"dual.localhost"}, r.show())
         # the target's own name is not touched
         for opts in ([], ["-f", "inet6"]):
             with self.subTest(unmapped=opts):
@@ -1617,12 +1666,18 @@ class IPv6(Base):
                 self.assertReached(self.get("127.0.0.1", 80, config=cfg), DECOY4)
 
     def test_address_rule_ipv4_to_ipv6_only_target(self):
-        # curl -4 style: an AF_INET connect to 127.0.0.1:80, the target has only IPv6
+        # curl -4 style: an AF_INET connect to 127.0.0.1:80, the target has
+        # only IPv6. The program's IPv4 socket can't reach it and is not
+        # replaced: EHOSTUNREACH and a warning that names the rule
         cfg = self.rules("127.0.0.1:80 = server6:9000")
         for opts in ([], ["-n"]):
             with self.subTest(opts=opts):
-                self.assertReached(self.get("127.0.0.1", 80, *opts, config=cfg), S6, "127.0.0.1")
-        # ::ffff:127.0.0.1 on an AF_INET6 socket is the same IPv4 address
+                r = self.get("127.0.0.1", 80, *opts, config=cfg)
+                self.assertIn("EHOSTUNREACH", r.out, r.show())
+                self.assertTrue([l for l in r.shim_lines() if "127.0.0.1:80 = server6:9000" in l
+                                 or "server6:9000" in l], r.show())
+        # ::ffff:127.0.0.1 on an AF_INET6 socket: the same IPv4 address, and
+        # that socket can take the IPv6 target
         self.assertReached(self.get("127.0.0.1", 80, "-6", config=cfg), S6)
 
     @unittest.skipUnless(shutil.which("curl"), "curl not installed")
@@ -1630,7 +1685,7 @@ class IPv6(Base):
         if prefix_blocks(["curl", "--version"]):
             self.skipTest(prefix_blocks(["curl", "--version"]))
         cfg = self.rules("127.0.0.1:80 = server6:9000", "[::1]:80 = server6:9000")
-        for fam in ([], ["-4"], ["-6"]):
+        for fam in ([], ["-6"]):
             with self.subTest(family=fam):
                 r = self.run_prog(["curl", "-sS", "--noproxy", "*", "--max-time", "5", *fam,
                                    "http://auth.localhost/c6"], config=cfg)
@@ -1643,7 +1698,7 @@ class IPv6(Base):
         index = socket.if_nametoindex(LL_IF)
         cfg = self.rules(f"ll.localhost = [{LL}%{LL_IF}]:9000", f"lln.localhost = [{LL}%{index}]:9000")
         for name in ("ll.localhost", "lln.localhost"):
-            for opts in ([], ["-n"], ["-f", "inet6"], ["-6", "-f", "inet", "-n"]):
+            for opts in ([], ["-n"], ["-f", "inet6"], ["-6", "-n"]):
                 with self.subTest(name=name, opts=opts):
                     self.assertReached(self.get(name, 80, *opts, config=cfg), SLL, name)
         # without the scope the kernel refuses a link-local destination
@@ -1661,60 +1716,43 @@ class IPv6(Base):
     def test_udp_ipv6_only_target(self):
         want = f"data=udp-listener=[{SERVER6}]:5353 got="
         for mode in ("connect-send", "connect-write", "sendto", "sendmsg"):
-            for fam in ("inet6", "inet"):
+            for fam in ("inet6", "unspec"):
                 with self.subTest(mode=mode, family=fam):
                     msg = f"{mode}-{fam}"
                     r = self.run_prog([self.c("udp"), "-f", fam, mode, "u6.localhost", "5353", msg], config=self.cfg)
-                    if fam == "inet" and mode in ("sendto", "sendmsg"):
-                        # an IPv4 socket can't be swapped under a send: EHOSTUNREACH,
-                        # and a warning that says why
-                        self.assertEqual(r.rc, 3, r.show())
-                        self.assertIn("send errno=EHOSTUNREACH", r.out, r.show())
-                        self.assertTrue([l for l in r.shim_lines() if "u6.localhost" in l],
-                                        "EHOSTUNREACH without a warn line naming the rule" + r.show())
-                    else:
-                        self.assertEqual(r.rc, 0, r.show())
-                        self.assertIn(want + msg, r.out, r.show())
+                    self.assertEqual(r.rc, 0, r.show())
+                    self.assertIn(want + msg, r.out, r.show())
+        self.same_failure([self.c("udp"), "-f", "inet", "sendto", "u6.localhost", "5353", "x"],
+                          [self.c("udp"), "-f", "inet", "sendto", "server6", "5353", "x"])
 
-    def test_swapped_socket_keeps_options(self):
-        # what a program set on its AF_INET socket before connect must hold
-        # on the AF_INET6 socket put in its place
-        for opts in ([], ["-n", "-e"]):
-            with self.subTest(opts=opts):
-                r = self.run_prog([self.c("sockopt"), *opts, "v6.localhost", "80"], config=self.cfg)
-                self.assertIn("family before=inet after=inet6", r.lines, r.show())
-                self.assertReached(r, S6, "v6.localhost")
-                lost = [l for l in r.lines if l.startswith(("opt ", "flag "))
-                        and l.split(" before=")[1].split(" after=")[0] != l.split(" after=")[1]]
-                self.assertEqual(lost, [], "options lost in the swap" + r.show())
-        # the same client to an IPv4 target: nothing changes (the control)
-        r = self.run_prog([self.c("sockopt"), "127.0.0.5", "9000"], config=self.cfg)
-        self.assertIn("family before=inet after=inet", r.lines, r.show())
-
-    def test_swapped_socket_keeps_bound_port(self):
-        r = self.run_prog([self.c("sockopt"), "-b", "v6.localhost", "80"], config=self.cfg)
-        self.assertReached(r, S6, "v6.localhost")
-        bound = [parse_kv(l) for l in r.lines if l.startswith("bound ")]
-        self.assertTrue(bound, r.show())
-        self.assertEqual(bound[0]["before"], bound[0]["after"],
-                         "the port the program bound before connect was dropped in the swap" + r.show())
+    def test_socket_is_the_programs(self):
+        # what a program set on its socket before connect still holds after,
+        # for an IPv6-only and an IPv4 target: nothing replaces the socket
+        for name, port, want in (("v6.localhost", "80", S6), ("127.0.0.5", "9000", S9000)):
+            for opts in ([], ["-n", "-e"], ["-b"]):
+                with self.subTest(name=name, opts=opts):
+                    r = self.run_prog([self.c("sockopt"), *opts, name, port], config=self.cfg)
+                    fam = [l for l in r.lines if l.startswith("family ")]
+                    self.assertTrue(fam, r.show())
+                    kv = parse_kv(fam[0])
+                    self.assertEqual(kv["before"], kv["after"], r.show())
+                    self.assertReached(r, want)
+                    changed = [l for l in r.lines if l.startswith(("opt ", "flag ", "bound "))
+                               and l.split(" before=")[1].split(" after=")[0] != l.split(" after=")[1]]
+                    self.assertEqual(changed, [], "the socket changed under connect" + r.show())
 
     def test_without_kernel_ipv6(self):
         # noipv6_lib makes socket(AF_INET6) fail as on a kernel booted with
-        # ipv6.disable=1; hostshim's own socket() call in the swap meets it too
+        # ipv6.disable=1: the program meets it as without the library
         lib = os.path.join(BIN, "noipv6_lib.so")
         pre = [lib, LIB]
         r = self.get("v6.localhost", 80, preload=pre, config=self.cfg)
         self.assertEqual(r.rc, 3, r.show())
         self.assertIn("errno=EAFNOSUPPORT", r.out, r.show())
-        r = self.get("v6.localhost", 80, "-n", preload=pre, config=self.cfg)
-        self.assertIn("nonblock connect=EAFNOSUPPORT", r.out, r.show())
-        # the program's socket is left as it was, still an IPv4 socket
-        r = self.run_prog([self.c("sockopt"), "v6.localhost", "80"], preload=pre, config=self.cfg)
-        self.assertIn("family before=inet after=inet", r.lines, r.show())
-        self.assertIn("connect errno=EAFNOSUPPORT", r.lines, r.show())
-        # a dual-stack target is still reached over IPv4
-        self.assertReached(self.get("dual.localhost", 80, preload=pre, config=self.cfg), D4)
+        b = self.run_prog([self.c("http_get"), "-a", "dual", "9000"], preload=[lib], lib=False)
+        r = self.get("dual.localhost", 80, "-a", preload=pre, config=self.cfg)
+        self.assertReached(r, D4)
+        self.assertReached(b, D4)
 
     @unittest.skipUnless(shutil.which("unshare"), "unshare not installed")
     def test_ipv6_disabled_by_sysctl(self):
@@ -1725,9 +1763,9 @@ class IPv6(Base):
                   "echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done && "
                   'exec env LD_PRELOAD="$HS_PRELOAD" "$@"')
         env = {"HOSTSHIM_CONFIG": self.cfg, "HS_PRELOAD": " ".join(PREFIX + [LIB])}
-        # a dual-stack target goes over IPv4 (refused: nothing listens here);
-        # an IPv6-only one can't
-        for opts, want in [([], "ECONNREFUSED"), (["-f", "inet6"], "ECONNREFUSED"),
+        # a dual-stack target: what libc answers for it with IPv6 disabled
+        # (AI_ADDRCONFIG drops IPv6); refused: nothing listens here
+        for opts, want in [(["-a"], "ECONNREFUSED"), (["-s", "-F", "addrconfig"], "ECONNREFUSED"),
                            (["-6", "-f", "inet"], "ECONNREFUSED")]:
             with self.subTest(opts=opts):
                 r = self.run_prog(["unshare", "--net", "/bin/sh", "-c", script, "sh", self.c("http_get"), *opts,
@@ -1755,6 +1793,208 @@ class IPv6(Base):
         self.assertIn(f"dual.localhost -> dual:9000 ({path}:3) dual = {DUAL4}, {DUAL6}", r.lines, r.show())
         self.assertIn(f"[{PUB6}]:80 -> [{SERVER6}]:9000 ({path}:4) {SERVER6} = {SERVER6}", r.lines, r.show())
         self.assertEqual(r.lines[-1], "3 rules, 0 errors", r.show())
+
+
+# ---------------------------------------------------------------------------
+NODE_LOOP = r"""
+const http = require("http");
+const url = process.argv[1], end = Date.now() + 1000 * +process.argv[2];
+function once() {
+  if (Date.now() >= end) return;
+  const t = Date.now();
+  http.get(url, {agent: false}, res => {
+    let b = "";
+    res.on("data", d => b += d);
+    res.on("end", () => { console.log("t=" + t + " body=" + b.trim()); setTimeout(once, 40); });
+  }).on("error", e => { console.log("t=" + t + " errno=" + e.code); setTimeout(once, 40); });
+}
+once();
+"""
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Rounds:
+    """the output of a loop client (reload_loop, NODE_LOOP), one round a
+    line "t=MS body=..." or "t=MS errno=...", read as it comes"""
+
+    def __init__(self, proc):
+        self.proc, self.lines = proc, []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.strip())
+
+    def since(self, t0):
+        """(t, listener or the error) of the rounds that started at t0 or later"""
+        out = []
+        for line in list(self.lines):
+            m = re.match(r"t=(\d+) (?:body=listener=(\S+)|errno=(\S+))", line)
+            if m and int(m.group(1)) >= t0:
+                out.append((int(m.group(1)), m.group(2) or m.group(3)))
+        return out
+
+    def first(self, what, t0, timeout):
+        """ms from t0 to the first round that reached `what`, or None"""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for t, got in self.since(t0):
+                if got == what:
+                    return t - t0
+            time.sleep(0.05)
+        return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.reader.join(5)
+        return self.proc.stderr.read()
+
+
+class Reload(Base):
+    """issue 8: an edited, replaced, broken, deleted and restored file,
+    while a program keeps looking names up and connecting"""
+
+    SLOW = VALGRIND_SLOWER if VALGRIND else 1
+
+    def write(self, path, text, rename=False):
+        tmp = path + ".new" if rename else path
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        if rename:
+            os.rename(tmp, path)
+
+    def follows(self, rounds, path, steps):
+        """applies each (text or None to delete, rename, expected) in turn;
+        returns the ms each took to show"""
+        taken = []
+        for text, rename, want in steps:
+            t0 = now_ms()
+            if text is None:
+                os.unlink(path)
+            else:
+                self.write(path, text, rename)
+            if want is None:                      # no change expected
+                time.sleep(2.5 * self.SLOW)
+                taken.append(None)
+                continue
+            ms = rounds.first(want, t0, 6 * self.SLOW)
+            self.assertIsNotNone(ms, f"not applied: {text!r} -> {want}; rounds: {rounds.lines[-8:]}")
+            taken.append(ms)
+        return taken
+
+    @unittest.skipUnless(node_ok(), "node not installed")
+    def test_node_loop_follows_the_file(self):
+        if prefix_blocks(["node", "-e", "0"]):
+            self.skipTest(prefix_blocks(["node", "-e", "0"]))
+        path = self.rules("auth.localhost = server:9000")
+        rounds = Rounds(self.start_prog(["node", "-e", NODE_LOOP, "http://auth.localhost/", "40"], config=path))
+        try:
+            self.assertIsNotNone(rounds.first(S9000, 0, 10), rounds.lines[-5:])
+            taken = self.follows(rounds, path, [
+                ("[map]\nauth.localhost = server:9001\n", False, S9001),       # edited in place
+                ("[map]\nauth.localhost = gateway:8080\n", True, GW),          # replaced (editors, bind mounts)
+                ("[map]\nauth.localhost = server:70000\n", False, None),       # broken: kept
+            ])
+            broken_at = now_ms()
+            self.assertEqual({got for _, got in rounds.since(broken_at - 2000)}, {GW}, rounds.lines[-10:])
+            taken += self.follows(rounds, path, [(None, False, None)])        # deleted: kept
+            self.assertEqual({got for _, got in rounds.since(now_ms() - 2000)}, {GW}, rounds.lines[-10:])
+            taken += self.follows(rounds, path, [("[map]\nauth.localhost = server:9000\n", False, S9000)])
+        finally:
+            err = rounds.stop()
+        self.note(f"ms from the change to the first redirected connect: edit {taken[0]}, "
+                  f"rename {taken[1]}, restore {taken[4]}")
+        for ms in (taken[0], taken[1], taken[4]):
+            self.assertLess(ms, 3000 * self.SLOW, err)
+        self.assertIn(f"hostshim: {path}:2: port 70000 out of range", err)
+        self.assertIn(f"hostshim: {path} changed: 1 problem; keeping the rules in force", err)
+        self.assertEqual(err.count("No such file or directory; keeping the rules in force"), 1, err)
+
+    def test_kept_address_follows_the_rule(self):
+        # a program that looked the name up once keeps its synthetic address:
+        # it goes to the rule's new target, and where the name really
+        # resolves once no rule maps it (auth.localhost is 127.0.0.1 here)
+        path = self.rules("auth.localhost = server:9000")
+        rounds = Rounds(self.start_prog([self.c("reload_loop"), "-k", "auth.localhost", "80",
+                                         str(30 * self.SLOW)], config=path))
+        try:
+            self.assertIsNotNone(rounds.first(S9000, 0, 10 * self.SLOW), rounds.lines[-5:])
+            self.follows(rounds, path, [("[map]\nauth.localhost = server:9001\n", False, S9001),
+                                        ("[map]\nother.localhost = server:9000\n", True, DECOY4)])
+        finally:
+            err = rounds.stop()
+        self.assertNotIn("ERROR SUMMARY", err)
+
+    def test_reload_off(self):
+        for how, env in (("file", {}), ("HOSTSHIM_RELOAD=0", {"HOSTSHIM_RELOAD": "0"})):
+            with self.subTest(how=how):
+                head = "[shim]\nreload = false\n" if how == "file" else ""
+                path = self.ini(head + "[map]\nauth.localhost = server:9000\n", f"off-{len(env)}.ini")
+                rounds = Rounds(self.start_prog([self.c("reload_loop"), "auth.localhost", "80",
+                                                 str(20 * self.SLOW)], config=path, env=env))
+                try:
+                    self.assertIsNotNone(rounds.first(S9000, 0, 10 * self.SLOW), rounds.lines[-5:])
+                    t0 = now_ms()
+                    self.write(path, head + "[map]\nauth.localhost = server:9001\n")
+                    time.sleep(2.5 * self.SLOW)
+                    self.assertEqual({got for _, got in rounds.since(t0)}, {S9000}, rounds.lines[-5:])
+                finally:
+                    rounds.stop()
+
+
+class Scope(Base):
+    """issue 8: `only` and `skip` choose the programs the rules apply to"""
+
+    def test_only_and_skip(self):
+        cfg = self.rules("auth.localhost = server:9000")
+        get = [self.c("http_get"), "auth.localhost", "80"]
+        base = self.base(get)
+        self.assertReached(base, DECOY4)                      # without the rules: the decoy
+        for env, applies in [({"HOSTSHIM_ONLY": "node, http_get"}, True), ({"HOSTSHIM_ONLY": "node"}, False),
+                             ({"HOSTSHIM_SKIP": "curl http_get"}, False), ({"HOSTSHIM_SKIP": "curl"}, True),
+                             ({"HOSTSHIM_ONLY": "http_get", "HOSTSHIM_SKIP": "http_get"}, False)]:
+            with self.subTest(env=env):
+                r = self.run_prog(get, config=cfg, env=env)
+                if applies:
+                    self.assertReached(r, S9000, "auth.localhost")
+                else:
+                    self.assertSame(r, base)
+        for text, applies in [("[shim]\nonly = http_get\n", True), ("[shim]\nskip = http_get\n", False),
+                              ("[shim]\nonly = node\n", False)]:
+            with self.subTest(file=text):
+                path = self.ini(text + "[map]\nauth.localhost = server:9000\n", "scope.ini")
+                r = self.run_prog(get, config=path)
+                if applies:
+                    self.assertReached(r, S9000, "auth.localhost")
+                else:
+                    self.assertSame(r, base)
+
+    def test_argv0_and_executable(self):
+        # both names count: argv[0] as the program started, and the file run
+        cfg = self.rules("auth.localhost = server:9000")
+        link = os.path.join(self.tmp, "fancy")
+        os.symlink(self.c("http_get"), link)
+        for only in ("fancy", "http_get"):
+            with self.subTest(only=only):
+                r = self.run_prog([link, "auth.localhost", "80"], config=cfg, env={"HOSTSHIM_ONLY": only})
+                self.assertReached(r, S9000, "auth.localhost")
+
+    def test_shell_children(self):
+        # the shell is left out, its http_get child is in
+        cfg = self.rules("auth.localhost = server:9000")
+        script = f'{self.c("http_get")} auth.localhost 80; {self.c("gai")} -t stream auth.localhost 80'
+        r = self.run_prog(["/bin/sh", "-c", script], config=cfg, env={"HOSTSHIM_ONLY": "http_get"},
+                          exec_children=True)
+        self.assertIn(f"body=listener={S9000} host=auth.localhost", r.out, r.show())
+        gai = [parse_kv(l) for l in r.lines if l.startswith("ai ")]
+        self.assertEqual([a["addr"] for a in gai], ["127.0.0.1"], r.show())
 
 
 # ---------------------------------------------------------------------------
@@ -1796,8 +2036,294 @@ class LibraryShape(Base):
         self.assertEqual(sorted(HOOKS - names), [], "hooks not exported:\n" + out)
 
 
+# ---------------------------------------------------------------------------
+NOBODY = 65534
+
+
+class Trust(Base):
+    """issue 11 item 9: HOSTSHIM_STRICT's words, root trusting the file like
+    sudoers, and setuid programs ignoring HOSTSHIM_*"""
+
+    GAI = ["-f", "inet", "-t", "stream"]
+
+    def addr(self, r):
+        """the first answer's address, from gai's output"""
+        return parse_kv(r.lines[1]).get("addr") if len(r.lines) > 1 else None
+
+    def gai(self, name, **kw):
+        return self.run_prog([self.c("gai"), *self.GAI, name, "80"], **kw)
+
+    def test_strict_words(self):
+        bad = self.rules("auth.localhost = server:9000", "p.localhost = server:70000")
+        for word in ("1", "true", "yes", "on", "TRUE", "Yes", "ON"):
+            with self.subTest(strict=word):
+                r = self.gai("auth.localhost", config=bad, strict=word)
+                self.assertEqual(r.rc, 2, r.show())
+                self.assertIn("hostshim: strict mode: 1 configuration problem, exiting", r.err, r.show())
+        for word in ("0", "false", "no", "off", "Off", ""):
+            with self.subTest(strict=word):
+                r = self.gai("auth.localhost", config=bad, strict=word)
+                self.assertEqual(r.rc, 0, r.show())
+                self.assertTrue(is_syn(self.addr(r)), r.show())
+        # a word that is neither is a problem of its own, and strict mode is on
+        r = self.gai("auth.localhost", config=self.rules("auth.localhost = server:9000"), strict="maybe")
+        self.assertEqual(r.rc, 2, r.show())
+        self.assertIn("hostshim: HOSTSHIM_STRICT: unknown value 'maybe'", r.err, r.show())
+        # the variable overrides the file's strict, either way
+        strict_file = self.ini("[shim]\nstrict = yes\n[map]\np.localhost = server:70000\n", "strict.ini")
+        self.assertEqual(self.gai("auth.localhost", config=strict_file).rc, 2)
+        r = self.gai("auth.localhost", config=strict_file, strict="no")
+        self.assertEqual(r.rc, 0, r.show())
+
+    def test_strict_bad_log_variable(self):
+        good = self.rules("auth.localhost = server:9000")
+        r = self.gai("auth.localhost", config=good, strict="on", log="loud")
+        self.assertEqual(r.rc, 2, r.show())
+        self.assertNotIn("gai rc", r.out, "the program ran" + r.show())
+        self.assertEqual(r.shim_lines(), [
+            "hostshim: HOSTSHIM_LOG: unknown level 'loud' (off, error, warn, info, debug)",
+            "hostshim: strict mode: 1 configuration problem, exiting"], r.show())
+        # every error is printed before the exit: the variable's and the file's
+        bad = self.ini("[map]\np.localhost = server:70000\n", "bad.ini")
+        r = self.gai("auth.localhost", config=bad, strict="true", log="loud")
+        self.assertEqual(r.rc, 2, r.show())
+        self.assertEqual(len(r.shim_lines()), 3, r.show())
+        self.assertIn(f"hostshim: {bad}:2: port 70000 out of range", r.err, r.show())
+        self.assertIn("strict mode: 2 configuration problems", r.err, r.show())
+        # without strict mode: reported, and the program runs with its rules
+        r = self.gai("auth.localhost", config=good, log="loud")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertTrue(is_syn(self.addr(r)), r.show())
+        self.assertEqual(len(r.shim_lines()), 1, r.show())
+
+    def assertRefused(self, path, why, hmap_name="other.localhost"):
+        """path's rules are not taken, with one message naming it and why;
+        HOSTSHIM_MAP still applies"""
+        r = self.gai("auth.localhost", config=path, hmap=f"{hmap_name} = server:9000")
+        self.assertEqual(r.out, self.base([self.c("gai"), *self.GAI, "auth.localhost", "80"]).out,
+                         "rules were taken from an untrusted file" + r.show())
+        lines = r.shim_lines()
+        self.assertEqual(len(lines), 1, r.show())
+        self.assertTrue(lines[0].startswith(f"hostshim: {path}: "), r.show())
+        self.assertIn(why, lines[0], r.show())
+        self.assertIn("running as root, so no rules from it", lines[0], r.show())
+        self.assertTrue(is_syn(self.addr(self.gai(hmap_name, config=path, hmap=f"{hmap_name} = server:9000"))),
+                        "HOSTSHIM_MAP was not applied beside a refused file")
+
+    def test_root_trusts_file_like_sudoers(self):
+        path = self.rules("auth.localhost = server:9000")
+        self.assertTrue(is_syn(self.addr(self.gai("auth.localhost", config=path))))
+        # owned by someone else, even 0644
+        os.chown(path, NOBODY, NOBODY)
+        self.assertRefused(path, f"owned by uid {NOBODY}, not root")
+        os.chown(path, 0, NOBODY)
+        self.assertTrue(is_syn(self.addr(self.gai("auth.localhost", config=path))))
+        # its directory: owned by someone else, or writable by group or others
+        os.chown(self.tmp, NOBODY, 0)
+        self.assertRefused(path, f"directory {self.tmp}: owned by uid {NOBODY}")
+        os.chown(self.tmp, 0, 0)
+        for mode in (0o770, 0o777, 0o1777):
+            with self.subTest(directory=oct(mode)):
+                os.chmod(self.tmp, mode)
+                self.assertRefused(path, f"directory {self.tmp}: writable by group or others")
+        os.chmod(self.tmp, 0o700)
+        # a symbolic link in a trusted directory to a file in an untrusted one
+        bad_dir = os.path.join(self.tmp, "open")
+        os.mkdir(bad_dir)
+        os.chmod(bad_dir, 0o777)
+        target = os.path.join(bad_dir, "shim.ini")
+        shutil.copy(path, target)
+        link = os.path.join(self.tmp, "link.ini")
+        os.symlink(target, link)
+        self.assertRefused(link, f"directory {bad_dir}: writable by group or others")
+        self.assertTrue(is_syn(self.addr(self.gai("auth.localhost", config=path))))
+
+    @unittest.skipUnless(shutil.which("setpriv"), "setpriv missing")
+    def test_not_root_no_owner_rule(self):
+        # an ordinary user's program reads the file it is given, as before,
+        # here one owned by someone else in a directory others can write
+        d = tempfile.mkdtemp(prefix="hostshim-trust-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o777)
+        path = os.path.join(d, "shim.ini")
+        shutil.copy(self.rules("auth.localhost = server:9000"), path)
+        os.chmod(path, 0o644)
+        os.chown(path, 1, 1)
+        # setpriv itself runs as root under the library: no file for it
+        r = self.run_prog(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+                           "env", f"HOSTSHIM_CONFIG={path}", self.c("gai"), *self.GAI, "auth.localhost", "80"],
+                          config="/dev/null")
+        self.assertEqual(r.rc, 0, r.show())
+        self.assertTrue(is_syn(self.addr(r)), r.show())
+
+    # -- setuid programs under /etc/ld.so.preload -------------------------
+    def private_etc(self, files):
+        """a world-readable dir with an overlay for /etc: the current /etc/hosts
+        and resolv.conf (the namespace's) plus FILES ({relative path: text});
+        returns (dir, upper, work)"""
+        d = tempfile.mkdtemp(prefix="hostshim-trust-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        upper, work = os.path.join(d, "upper"), os.path.join(d, "work")
+        os.mkdir(upper)
+        os.mkdir(work)
+        os.chmod(upper, 0o755)
+        for name in ("hosts", "resolv.conf"):
+            shutil.copy(os.path.join("/etc", name), os.path.join(upper, name))
+            os.chmod(os.path.join(upper, name), 0o644)
+        for rel, text in files.items():
+            p = os.path.join(upper, rel)
+            os.makedirs(os.path.dirname(p), mode=0o755, exist_ok=True)
+            with open(p, "w") as f:
+                f.write(text)
+            os.chmod(p, 0o644)
+        return d, upper, work
+
+    # Every program started after the overlay gets the library: setpriv (as
+    # root) and env see no HOSTSHIM_* variable but HOSTSHIM_CONFIG=/dev/null
+    # (so they read no file and say nothing); env sets the test's variables.
+    SCRIPT = ('set -e; mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc; shift 2; '
+              'export HOSTSHIM_CONFIG=/dev/null; exec '
+              f'setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups -- env -u HOSTSHIM_CONFIG "$@"')
+
+    def as_nobody(self, upper, work, argv, env):
+        """argv as nobody with env, in a private mount namespace whose /etc is
+        the overlay"""
+        assigns = [f"{k}={v}" for k, v in env.items()]
+        return self.run_prog(["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", self.SCRIPT, "sh",
+                              upper, work, *assigns, *argv], lib=False)
+
+    def setuid_copy(self, d, src, name, suid=True):
+        dst = os.path.join(d, name)
+        shutil.copy(src, dst)
+        os.chown(dst, 0, 0)
+        os.chmod(dst, 0o4755 if suid else 0o755)
+        return dst
+
+    @unittest.skipUnless(shutil.which("unshare") and shutil.which("setpriv"), "unshare or setpriv missing")
+    def test_setuid_program_ignores_variables(self):
+        preload = "\n".join(PREFIX + [LIB]) + "\n"
+        d, upper, work = self.private_etc({"ld.so.preload": preload})
+        # does setuid take effect here at all (no nosuid, no no_new_privs)?
+        uid = self.as_nobody(upper, work, [self.setuid_copy(d, "/usr/bin/id", "id"), "-u"], {})
+        if uid.rc != 0 or uid.out.strip() != "0":
+            self.skipTest(f"a setuid-root program does not run as root here (id -u: {uid.out.strip()!r})")
+        suid = self.setuid_copy(d, self.c("gai"), "gai-suid")
+        plain = self.setuid_copy(d, self.c("gai"), "gai-plain", suid=False)
+        env = {"HOSTSHIM_MAP": "auth.localhost = server:9000", "HOSTSHIM_LOG": "debug",
+               "HOSTSHIM_CONFIG": self.rules("other.localhost = server:9000"), "HOSTSHIM_STRICT": "bogus"}
+        args = [*self.GAI, "auth.localhost", "80"]
+        # setuid: no variable counts (not MAP, CONFIG, LOG or STRICT): the
+        # lookup answers as without the library
+        r = self.as_nobody(upper, work, [suid, *args], env)
+        self.assertEqual(self.addr(r), "127.0.0.1", "the caller's HOSTSHIM_MAP applied in a setuid program" + r.show())
+        self.assertEqual((r.rc, r.err), (0, ""), r.show())
+        self.assertEqual(r.out, self.run_prog([self.c("gai"), *args], lib=False).out, r.show())
+        r = self.as_nobody(upper, work, [suid, *self.GAI, "other.localhost", "80"], env)
+        self.assertEqual(r.rc, 1, "the caller's HOSTSHIM_CONFIG applied in a setuid program" + r.show())
+        # not setuid, library from /etc/ld.so.preload: the variables count
+        r = self.as_nobody(upper, work, [plain, *args], env)
+        self.assertEqual(r.rc, 2, "HOSTSHIM_STRICT=bogus did not count" + r.show())
+        env["HOSTSHIM_STRICT"] = "0"
+        r = self.as_nobody(upper, work, [plain, *args], env)
+        self.assertTrue(is_syn(self.addr(r)), "HOSTSHIM_MAP ignored in an ordinary program" + r.show())
+
+    @unittest.skipUnless(shutil.which("unshare") and shutil.which("setpriv"), "unshare or setpriv missing")
+    def test_setuid_program_default_file_under_trust_rules(self):
+        preload = "\n".join(PREFIX + [LIB]) + "\n"
+        d, upper, work = self.private_etc({"ld.so.preload": preload,
+                                           "hostshim/shim.ini": "[map]\nother.localhost = server:9000\n"})
+        suid = self.setuid_copy(d, self.c("gai"), "gai-suid")
+        uid = self.as_nobody(upper, work, [self.setuid_copy(d, "/usr/bin/id", "id"), "-u"], {})
+        if uid.out.strip() != "0":
+            self.skipTest("a setuid-root program does not run as root here")
+        env = {"HOSTSHIM_MAP": "auth.localhost = server:9000"}
+        r = self.as_nobody(upper, work, [suid, *self.GAI, "other.localhost", "80"], env)
+        self.assertTrue(is_syn(self.addr(r)), "the default file was not read" + r.show())
+        # the default file owned by the caller: refused
+        os.chown(os.path.join(upper, "hostshim", "shim.ini"), NOBODY, NOBODY)
+        r = self.as_nobody(upper, work, [suid, *self.GAI, "other.localhost", "80"], env)
+        self.assertEqual(r.rc, 1, r.show())
+        self.assertEqual(r.shim_lines(), [f"hostshim: /etc/hostshim/shim.ini: owned by uid {NOBODY}, not root; "
+                                          "running as root, so no rules from it (chown root)"], r.show())
+
+
+class Deepbind(Base):
+    """issue 11 item 8: libraries loaded with RTLD_DEEPBIND (PHP's extensions)"""
+
+    def setUp(self):
+        super().setUp()
+        self.cfg = self.rules("auth.localhost = server:9000", "auth.example.test = server:9000",
+                              "127.0.0.1:80 = server:9000", "[::1]:80 = server:9000")
+
+    def deep(self, mode, **kw):
+        return self.run_prog([self.c("deepbind"), mode, os.path.join(BIN, "resolver_lib.so"),
+                              os.path.join(BIN, "deepbind_lib.so"), "auth.localhost", "80"], **kw)
+
+    @unittest.skipIf(bool(PREFIX), "ASan refuses RTLD_DEEPBIND (it aborts the program)")
+    def test_deepbind_library_resolves_and_connects(self):
+        for mode in ("lazy", "now"):
+            with self.subTest(mode=mode):
+                r = self.deep(mode, config=self.cfg)
+                self.assertEqual(r.rc, 0, r.show())
+                get = [l for l in r.lines if l.startswith("get ")]
+                self.assertEqual(len(get), 1, r.show())
+                self.assertTrue(is_syn(parse_kv(get[0]).get("addr", "")), r.show())
+                body = parse_kv(get[0].split("body=", 1)[-1])
+                self.assertEqual((body.get("listener"), body.get("host")), (S9000, "auth.localhost"), r.show())
+                self.assertIn("back=auth.localhost", next(l for l in r.lines if l.startswith("hostbyname")),
+                              r.show())
+
+    @unittest.skipIf(bool(PREFIX), "ASan refuses RTLD_DEEPBIND (it aborts the program)")
+    def test_deepbind_keeps_its_meaning(self):
+        # the library's own definition of a name libc defines too still wins,
+        # RTLD_NEXT from it still finds libc's, and dlerror reads as without us
+        for mode in ("lazy", "now", "plain"):
+            with self.subTest(mode=mode):
+                r = self.deep(mode, config=self.cfg)
+                b = self.deep(mode, lib=False)
+                own = [l for l in r.lines if l.startswith(("own=", "missing ", "ok "))]
+                self.assertEqual(own, [l for l in b.lines if l.startswith(("own=", "missing ", "ok "))],
+                                 r.show() + b.show())
+                kv = parse_kv(next(l for l in r.lines if l.startswith("own=")))
+                want = "deepbind-own" if mode != "plain" else kv["next"]
+                self.assertEqual(kv["own"], want, r.show())
+                self.assertNotEqual(kv["next"], "deepbind-own", r.show())
+                self.assertIn("ok dlerror=(null)", r.lines, r.show())
+
+    @unittest.skipIf(bool(PREFIX), "ASan refuses RTLD_DEEPBIND (it aborts the program)")
+    def test_deepbind_dlopen_before_our_constructor(self):
+        lib = os.path.join(BIN, "deepbind_ctor_lib.so")
+        r = self.run_prog([self.c("gai"), "-t", "stream", "auth.localhost", "80"], preload=[LIB, lib],
+                          config=self.cfg, env={"DEEPBIND_LIB": os.path.join(BIN, "resolver_lib.so")})
+        ctor = [l for l in r.lines if l.startswith("ctor: ")]
+        self.assertEqual(len(ctor), 1, r.show())
+        self.assertIn(f"body=listener={S9000} host=auth.localhost", ctor[0], r.show())
+
+    PHP = ('$c = curl_init($argv[1]); curl_setopt($c, CURLOPT_RETURNTRANSFER, true);'
+           'curl_setopt($c, CURLOPT_TIMEOUT, 10); $r = curl_exec($c);'
+           'echo $r === false ? "error=" . curl_error($c) . "\\n" : "body=" . $r;')
+
+    def php(self, url, **kw):
+        return self.run_prog(["php", "-n", "-d", "extension=curl", "-r", self.PHP, url], **kw)
+
+    @unittest.skipUnless(shutil.which("php"), "php not installed (Debian: php-cli php-curl)")
+    def test_php_curl(self):
+        probe = self.php("http://127.0.0.5:9000/", lib=False)
+        if "body=" not in probe.out:
+            self.skipTest("php's curl extension does not load" + probe.show())
+        if PREFIX:
+            self.skipTest("ASan refuses RTLD_DEEPBIND, which PHP loads its extensions with")
+        # curl answers *.localhost itself (127.0.0.1 and ::1): address rules
+        self.assertReached(self.php("http://auth.localhost/", lib=False), DECOY4, rc=None)
+        self.assertReached(self.php("http://auth.localhost/", config=self.cfg), S9000, "auth.localhost")
+        # any other name goes through getaddrinfo
+        self.assertIn("error=", self.php("http://auth.example.test/", lib=False).out)
+        self.assertReached(self.php("http://auth.example.test/", config=self.cfg), S9000, "auth.example.test")
+
+
 CLASSES = [RuleForms, EntryPoints, RealClients, Precision, Failures, ConfigErrors, CheckMode,
-           NonInterference, ProcessLife, IPv6, Valgrind, LibraryShape]
+           NonInterference, ProcessLife, IPv6, Reload, Scope, Valgrind, LibraryShape, Trust, Deepbind]
 
 
 # ---------------------------------------------------------------------------

@@ -431,6 +431,16 @@ run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" --print-env
 t_status "--print-env, library missing: 127" 127
 
 # ---------------------------------------------------------------- --check
+printf '[shim]\nonly = node, next-server\nskip = npm\n[map]\na.localhost = 127.0.0.1:80\n' >"$tmp/scope.ini"
+chmod 644 "$tmp/scope.ini"
+run "$L" --check "$tmp/scope.ini" -- /usr/bin/node server.js
+t_out_has "--check -- COMMAND: the rules apply to node" "${nl}the rules apply to node$nl"
+run "$L" --check "$tmp/scope.ini" -- npm run dev
+t_out_has "--check -- COMMAND: not to npm (skip)" "${nl}the rules do not apply to npm$nl"
+run "$L" --check "$tmp/scope.ini" -- sh -c true
+t_out_has "--check -- COMMAND: not to sh (not in only)" "${nl}the rules do not apply to sh$nl"
+run "$L" --check "$tmp/scope.ini" --
+t_status "--check -- without COMMAND: usage, 2" 2
 run "$L" --check "$tmp/no-such.ini"
 t_status "--check missing FILE: status 1" 1
 t_err_has "--check missing FILE: named" "$tmp/no-such.ini"

@@ -1,10 +1,10 @@
-/* sockopt: set socket options on an AF_INET TCP socket, connect it to
- * NAME:PORT and compare the options before and after the connect, for the
- * case where the library swaps the socket for an IPv6 one (an IPv6-only
- * target reached from an IPv4 socket).
+/* sockopt: set socket options on a TCP socket, connect it to NAME:PORT and
+ * compare the options before and after the connect: the socket must stay
+ * the program's.
  *
  * usage: sockopt [-n] [-e] [-b] NAME PORT
- *   NAME: an IPv4 literal, or a name looked up with getaddrinfo(AF_INET)
+ *   NAME: an address literal, or a name looked up with getaddrinfo
+ *   (AF_UNSPEC); the socket has the first answer's family
  *   -n  O_NONBLOCK (connect, then poll for POLLOUT)
  *   -e  FD_CLOEXEC
  *   -b  bind to 0.0.0.0 on a free port before connecting
@@ -127,24 +127,21 @@ int main(int argc, char **argv)
     }
     const char *name = argv[optind];
     int port = atoi(argv[optind + 1]);
-    struct sockaddr_in dst;
-    memset(&dst, 0, sizeof dst);
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    if (inet_pton(AF_INET, name, &dst.sin_addr) != 1) {
-        struct addrinfo hints, *res;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_INET;
-        hints.ai_socktype = SOCK_STREAM;
-        int rc = getaddrinfo(name, NULL, &hints, &res);
-        if (rc) {
-            printf("gai rc=%d (%s)\n", rc, gai_strerror(rc));
-            return 1;
-        }
-        dst.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-        freeaddrinfo(res);
+    struct sockaddr_storage dst;
+    socklen_t dstlen;
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(name, argv[optind + 1], &hints, &res);
+    if (rc) {
+        printf("gai rc=%d (%s)\n", rc, gai_strerror(rc));
+        return 1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0) | (cloexec ? SOCK_CLOEXEC : 0), 0);
+    memcpy(&dst, res->ai_addr, res->ai_addrlen);
+    dstlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    (void)port;
+    int fd = socket(dst.ss_family, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0) | (cloexec ? SOCK_CLOEXEC : 0), 0);
     if (fd < 0)
         return 3;
     for (size_t i = 0; i < NOPTS; i++) {
@@ -153,16 +150,16 @@ int main(int argc, char **argv)
     }
     int bound = -1;
     if (do_bind) {
-        struct sockaddr_in any;
+        struct sockaddr_storage any;
         memset(&any, 0, sizeof any);
-        any.sin_family = AF_INET;
-        if (bind(fd, (struct sockaddr *)&any, sizeof any))
+        any.ss_family = dst.ss_family;
+        if (bind(fd, (struct sockaddr *)&any, dstlen))
             printf("bind errno=%s\n", strerrorname_np(errno));
         bound = local_port(fd);
     }
     int fl_before = fcntl(fd, F_GETFL), fd_before = fcntl(fd, F_GETFD);
     const char *fam_before = family(fd);
-    int rc = connect(fd, (struct sockaddr *)&dst, sizeof dst);
+    rc = connect(fd, (struct sockaddr *)&dst, dstlen);
     int err = errno;
     if (rc && nonblock && err == EINPROGRESS) {
         struct pollfd p = { fd, POLLOUT, 0 };

@@ -14,15 +14,15 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Ishim -fno-strict-aliasing \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_INIH    ?= -l:libinih.a
 # fuzz_match includes rules.c itself (to empty its tables between inputs).
-FUZZ_LIBSRCS := shim/config.c shim/log.c shim/slots.c
+FUZZ_LIBSRCS := shim/config.c shim/log.c shim/targets.c shim/real.c
 
 build/fuzz/fuzz_ini build/fuzz/fuzz_map: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \
-    tests/fuzz/fuzz_common.h $(FUZZ_LIBSRCS) shim/rules.c shim/shim.h
+    tests/fuzz/fuzz_common.h $(FUZZ_LIBSRCS) shim/rules.c $(wildcard shim/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) shim/rules.c $(FUZZ_INIH)
 
 build/fuzz/fuzz_match: tests/fuzz/fuzz_match.c tests/fuzz/fuzz_common.h \
-    $(FUZZ_LIBSRCS) shim/rules.c shim/shim.h
+    $(FUZZ_LIBSRCS) shim/rules.c $(wildcard shim/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) $(FUZZ_INIH)
 

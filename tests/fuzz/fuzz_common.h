@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim.h"
+#include "config.h"
+#include "rules.h"
 
 #define FUZZ_ASSERT(cond)                                                    \
 	do {                                                                 \

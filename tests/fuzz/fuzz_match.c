@@ -16,24 +16,9 @@
 #include "../../shim/rules.c"
 
 #include "fuzz_common.h"
+#include "real.h"
 
-static void reset_tables(void)
-{
-	struct pattern **tables[] = {&names, &wildcards, &addrs};
-	for (size_t t = 0; t < 3; t++) {
-		struct pattern *p, *tmp;
-		HASH_ITER(hh, *tables[t], p, tmp)
-		{
-			HASH_DEL(*tables[t], p);
-			free(p->ports);
-			free(p);
-		}
-	}
-	addr_any_port = false;
-	memset(addr_ports, 0, sizeof addr_ports);
-	memset(last_labels, 0, sizeof last_labels);
-}
-
+static struct ruleset *cur_rs;
 static const struct config *cur;
 
 /* Brute force: the patterns that apply to canonical `name`, most specific
@@ -92,7 +77,7 @@ static void check_name(const char *query)
 	check_canonical(query);
 	if (!name_canonical(query, name))
 		return;
-	bool hit = rules_match_name(name, &m);
+	bool hit = rules_match_name(cur_rs, name, &m);
 	expected_patterns(name, &e);
 	FUZZ_ASSERT(hit == (e.n > 0));
 	/* An exact name with an any-port rule hides every wildcard, and the
@@ -169,7 +154,7 @@ static void check_addr_rule(const struct rule *r, uint16_t port)
 			any = o;
 	}
 	struct sockaddr_storage ss = r->addr;
-	const struct rule *got = rules_match_addr((struct sockaddr *)&ss, port);
+	const struct rule *got = rules_match_addr(cur_rs, (struct sockaddr *)&ss, port);
 	FUZZ_ASSERT(got == (want ? want : any));
 	if (klen == 4) {
 		/* The same address as an AF_INET and an AF_INET6 socket see it. */
@@ -178,8 +163,8 @@ static void check_addr_rule(const struct rule *r, uint16_t port)
 		memcpy(&in4.sin_addr, key, 4);
 		in6.sin6_addr.s6_addr[10] = in6.sin6_addr.s6_addr[11] = 0xff;
 		memcpy(in6.sin6_addr.s6_addr + 12, key, 4);
-		FUZZ_ASSERT(rules_match_addr((struct sockaddr *)&in4, port) == got);
-		FUZZ_ASSERT(rules_match_addr((struct sockaddr *)&in6, port) == got);
+		FUZZ_ASSERT(rules_match_addr(cur_rs, (struct sockaddr *)&in4, port) == got);
+		FUZZ_ASSERT(rules_match_addr(cur_rs, (struct sockaddr *)&in6, port) == got);
 	}
 }
 
@@ -194,18 +179,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config cfg = {.file_log = -1};
 	config_parse_map(&cfg, text);
 	config_merge(&cfg);
-	cur = &cfg;
-	FUZZ_ASSERT(rules_build(cfg.rules, cfg.nrules));
-	/* The last-label filter never turns away a name some rule has. */
-	for (size_t i = 0; i < cfg.nrules; i++)
-		if (cfg.rules[i]->kind != PUBLIC_ADDR)
-			FUZZ_ASSERT(rules_may_match(cfg.rules[i]->name));
+	if (!real.getaddrinfo)
+		real_resolve();
+	FUZZ_ASSERT((cur_rs = rules_build(&cfg)));
+	cur = rules_config(cur_rs);
+	/* The filters never turn away a name some rule has. */
+	for (size_t i = 0; i < cur->nrules; i++)
+		if (cur->rules[i]->kind != PUBLIC_ADDR)
+			FUZZ_ASSERT(rules_may_match(cur_rs, cur->rules[i]->name));
 
 	/* Names made from the rules: each exact name, upper-cased and with a
 	 * trailing dot; one and two labels in front of each wildcard. */
 	char q[2 * NAME_MAX_LEN + 16];
-	for (size_t i = 0; i < cfg.nrules; i++) {
-		const struct rule *r = cfg.rules[i];
+	for (size_t i = 0; i < cur->nrules; i++) {
+		const struct rule *r = cur->rules[i];
 		if (r->kind == PUBLIC_ADDR) {
 			check_addr_rule(r, r->port);
 			check_addr_rule(r, (uint16_t)(r->port + 1));
@@ -232,8 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(one);
 		p += len + 1;
 	}
-	reset_tables();
-	config_free(&cfg);
+	rules_free(cur_rs);
 	free(text);
 	return 0;
 }

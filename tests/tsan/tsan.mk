@@ -8,7 +8,7 @@ TSAN_SRCS   := $(wildcard shim/*.c)
 TSAN_INIH   ?= -l:libinih.a
 TSAN_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fno-strict-aliasing -fsanitize=thread
 
-build/tsan/libhostshim.so: $(TSAN_SRCS) shim/shim.h shim/exports.map
+build/tsan/libhostshim.so: $(TSAN_SRCS) $(wildcard shim/*.h) shim/exports.map
 	@mkdir -p $(@D)
 	$(TSAN_CC) $(TSAN_CFLAGS) -fPIC -fvisibility=hidden -U_FORTIFY_SOURCE \
 	  -shared -Wl,--version-script=shim/exports.map -o $@ $(TSAN_SRCS) \

@@ -1,0 +1,37 @@
+/* Rule matching: which rules apply to a name, or to an address and port. */
+#ifndef HOSTSHIM_RULES_H
+#define HOSTSHIM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+/* Every rule for one public name, wildcard or address. */
+struct pattern;
+
+#define MATCH_MAX 64
+struct match {
+	const struct pattern *by_precedence[MATCH_MAX];
+	size_t n;
+};
+/* The tables of one configuration. */
+struct ruleset;
+struct ruleset *rules_build(struct config *cfg);
+void rules_free(struct ruleset *rs);
+const struct config *rules_config(const struct ruleset *rs);
+struct targets *rules_targets(const struct ruleset *rs);
+
+bool rules_may_match(const struct ruleset *rs, const char *node);
+bool rules_have_addrs(const struct ruleset *rs);
+bool rules_match_name(const struct ruleset *rs, const char *name,
+		      struct match *m);
+const struct rule *rules_match_addr(const struct ruleset *rs,
+				    const struct sockaddr *sa, uint16_t port);
+size_t rules_routes(const struct match *m, const struct rule **out,
+		    size_t max);
+bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1]);
+
+#endif

@@ -1,0 +1,85 @@
+/* Synthetic addresses: what a mapped name resolves to, and the way back.
+ *
+ * A mapped name gets a slot; its answer holds one synthetic address per
+ * address of the target (up to SYNTH_POS per family, in the resolver's
+ * order). The address carries the slot and the position:
+ *   IPv4       127.88.0.0/16              slot << 2 | position
+ *   IPv6       fd68:7368:696d::7f58:0/112 the same 16 bits
+ *   v4-mapped  ::ffff:127.88.x.y          (AI_V4MAPPED answers)
+ * so connect finds the name's routes by indexing, and the position picks
+ * the same address of the target that the resolver put there. */
+#ifndef HOSTSHIM_SLOTS_H
+#define HOSTSHIM_SLOTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "targets.h"
+
+#define SLOT_BITS 14
+#define SLOT_COUNT (1u << SLOT_BITS) /* names at once; then the least recently used is reused */
+#define SYNTH_POS_BITS 2
+#define SYNTH_POS (1u << SYNTH_POS_BITS)
+#define ROUTES_MAX 8 /* rules that can apply to one name */
+
+#define SYNTH_NET 0x7f580000u
+#define SYNTH_MASK 0xffff0000u
+extern const unsigned char synth6_prefix[12];
+
+struct synth {
+	unsigned index, pos;
+	enum form form;
+};
+
+/* The slot and position of a synthetic destination; false for any other. */
+static inline bool synth_decode(const struct sockaddr *sa, socklen_t len,
+				struct synth *out)
+{
+	uint32_t ip;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+		out->form = FORM_V4;
+	} else if (sa->sa_family == AF_INET6 &&
+		   len >= sizeof(struct sockaddr_in6)) {
+		const unsigned char *a =
+			((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a))
+			out->form = FORM_MAPPED;
+		else if (!memcmp(a, synth6_prefix, sizeof synth6_prefix))
+			out->form = FORM_V6;
+		else
+			return false;
+		memcpy(&ip, a + 12, 4);
+		ip = ntohl(ip);
+	} else {
+		return false;
+	}
+	if ((ip & SYNTH_MASK) != SYNTH_NET)
+		return false;
+	out->index = (ip & ~SYNTH_MASK) >> SYNTH_POS_BITS;
+	out->pos = ip & (SYNTH_POS - 1);
+	return out->index != 0;
+}
+void synth_encode(const struct synth *s, struct sockaddr_storage *out,
+		  socklen_t *len);
+char *synth_text(const struct synth *s, char *out);
+
+/* Lookups. */
+unsigned slot_assign(const char *name, const struct rule *const *routes,
+		     size_t n);
+struct target *slot_own(unsigned index);
+const char *slot_key(unsigned index); /* musl's ai_canonname */
+struct ruleset;
+void slots_rematch(const struct ruleset *rs);
+
+/* connect, sendto, reverse lookups: no lock, no heap. */
+struct route {
+	const struct rule *rule; /* NULL: no rule for the port, the name's own */
+	const struct target *target;
+};
+bool slot_route(unsigned index, uint16_t port, struct route *out);
+bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1]);
+
+#endif
