@@ -57,7 +57,8 @@ static void forget_readers(void)
 }
 
 struct ruleset *current_replace(struct ruleset *next,
-				void (*between)(const struct ruleset *))
+				void (*between)(struct ruleset *next,
+						const struct ruleset *old))
 {
 	static atomic_bool registered;
 	if (!atomic_exchange(&registered, true))
@@ -67,7 +68,7 @@ struct ruleset *current_replace(struct ruleset *next,
 		return NULL;
 	drain(); /* readers of `old` are gone, but may have left its rules in slots */
 	if (between)
-		between(next);
+		between(next, old);
 	drain(); /* and readers that saw those are gone too */
 	return old;
 }

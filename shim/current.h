@@ -16,9 +16,11 @@ const struct ruleset *current_peek(void);
 
 /* The one writer at a time (loading, reloading): puts `next` in force and
  * returns the previous ruleset once no reader can be using it any more,
- * or NULL. `between` runs while old readers may still run, but after
- * every reader that starts sees `next` (slots re-match their names). */
+ * or NULL. `between` runs once the readers of the old ruleset are gone,
+ * before any reader that saw what they left can go on (slots re-match
+ * their names, targets take what the old lookups found). */
 struct ruleset *current_replace(struct ruleset *next,
-				void (*between)(const struct ruleset *));
+				void (*between)(struct ruleset *next,
+						const struct ruleset *old));
 
 #endif

@@ -157,6 +157,14 @@ static void set_log_level(const struct config *cfg)
 					 : LOG_WARN;
 }
 
+/* Between the old ruleset's last reader and the new one's use of what
+ * they left: the targets they found, the names they numbered. */
+static void take_over(struct ruleset *next, const struct ruleset *old)
+{
+	targets_inherit(rules_targets(next), rules_targets(old));
+	slots_rematch(next);
+}
+
 /* The rules of `cfg` in force, and connect told whether address rules
  * exist. */
 static void put_in_force(struct config *cfg)
@@ -170,7 +178,7 @@ static void put_in_force(struct config *cfg)
 	const struct ruleset *old = current_peek();
 	if (old)
 		targets_inherit(rules_targets(rs), rules_targets(old));
-	rules_free(current_replace(rs, slots_rematch));
+	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL
 						   : CONNECT_SYNTH_ONLY,
@@ -270,9 +278,17 @@ static void load(void)
 			cfg.nmessages, cfg.nmessages == 1 ? "" : "s");
 		_exit(2);
 	}
-	if (!applies) {
+	if (applies && real_program_is_go()) {
+		log_msg(LOG_WARN, "%s is a Go program, which connects without "
+				  "libc: the preload steps aside; run it with "
+				  "`hostshim --supervise`",
+			exe);
+		applies = false;
+	} else if (!applies) {
 		log_msg(LOG_INFO, "the rules do not apply to %s (%s): only/skip",
 			program_arg0, exe);
+	}
+	if (!applies) {
 		config_free(&cfg);
 		cfg = (struct config){.file_log = -1};
 		source.follow = false;
@@ -292,6 +308,22 @@ static bool same_file(const struct file_id *a, const struct file_id *b)
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
+/* A file written in place (truncated, then written) may be read between
+ * the two and look valid but empty. So a file changed in the last 100 ms
+ * is given the rest of them, and taken only if it did not change again. */
+static bool settled(struct file_id *now)
+{
+	const int64_t quiet_ns = 100 * 1000000ll;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t age = ts.tv_sec * 1000000000ll + ts.tv_nsec - now->mtime_ns;
+	if (age >= quiet_ns || age < 0)
+		return true;
+	struct file_id again;
+	nanosleep(&(struct timespec){0, (long)(quiet_ns - age)}, NULL);
+	return !file_id_at(source.path, &again) && same_file(&again, now);
+}
+
 static void reload(void)
 {
 	struct file_id now;
@@ -305,6 +337,8 @@ static void reload(void)
 	}
 	if (source.present && same_file(&now, &source.seen))
 		return;
+	if (!settled(&now))
+		return; /* still being written: the next look takes it */
 	read_config(&cfg);
 	if (cfg.nmessages) {
 		report_messages(&cfg, false);
@@ -320,15 +354,16 @@ static void reload(void)
 	config_free(&cfg);
 }
 
+/* time() is the cheapest clock (the vDSO reads one word); a clock that
+ * jumps only moves the next look. */
 void reload_if_changed(void)
 {
-	struct timespec ts;
 	if (!source.follow || shim_busy)
 		return;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	long now = (long)time(NULL);
 	long seen = atomic_load_explicit(&last_look, memory_order_relaxed);
-	if (seen == ts.tv_sec ||
-	    !atomic_compare_exchange_strong(&last_look, &seen, ts.tv_sec))
+	if (seen == now ||
+	    !atomic_compare_exchange_strong(&last_look, &seen, now))
 		return;
 	int me = (int)getpid(), other = 0;
 	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&

@@ -18,7 +18,7 @@
 
 #include "log.h"
 
-enum log_level log_level = LOG_WARN;
+_Atomic(enum log_level) log_level = LOG_WARN;
 
 static const char *const level_names[] = {"off", "error", "warn", "info",
 					  "debug"};

@@ -2,13 +2,15 @@
 #ifndef HOSTSHIM_LOG_H
 #define HOSTSHIM_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 enum log_level { LOG_OFF, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
-extern enum log_level log_level;
+/* Atomic: a reload may change it while other threads log. */
+extern _Atomic(enum log_level) log_level;
 bool log_level_parse(const char *text, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -40,3 +40,12 @@ void real_resolve(void)
 	void *c = dlsym(RTLD_NEXT, "connect");
 	__atomic_store_n((void **)&real.connect, c, __ATOMIC_RELEASE);
 }
+
+/* A Go program with cgo: its runtime exports these to C. Go connects with
+ * raw system calls, never through libc's connect, so a synthetic address
+ * handed to it could never be rewritten. */
+bool real_program_is_go(void)
+{
+	return dlsym(RTLD_DEFAULT, "crosscall2") ||
+	       dlsym(RTLD_DEFAULT, "_cgo_topofstack");
+}

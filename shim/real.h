@@ -3,6 +3,7 @@
 #define HOSTSHIM_REAL_H
 
 #include <netdb.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 /* sendmmsg's flags: int in glibc, unsigned int in musl. */
@@ -35,5 +36,6 @@ struct real_fns {
 };
 extern struct real_fns real;
 void real_resolve(void);
+bool real_program_is_go(void);
 
 #endif

@@ -25,79 +25,98 @@ struct pattern {
 	UT_hash_handle hh;
 };
 
-/* Filters for lookups, so that a name no rule can match costs a few
- * instructions a character: hashes of the rules' last labels, of their
- * exact names, and of their wildcards' suffixes. A hash is taken from the
- * end of the name to the front, so one pass yields every suffix's. */
-#define FILTER_BITS 4096
-
+/* Filters for lookups, so that a name no rule can match costs a few dozen
+ * instructions whatever its length: a set of keys of the rules' exact
+ * names, and of their wildcards' suffixes with the lengths those have.
+ * The key sets have 32 bits a rule (at least 4096), so that few names get
+ * past them by chance. */
 struct ruleset {
 	struct config cfg; /* the rules themselves */
 	struct pattern *names, *wildcards, *addrs;
 	bool addr_any_port;
 	uint8_t addr_ports[65536 / 8]; /* ports that some address rule names */
-	uint8_t last_labels[FILTER_BITS / 8], exact_names[FILTER_BITS / 8],
-		wildcard_suffixes[FILTER_BITS / 8];
+	unsigned key_mask;	       /* key bits - 1, a power of two less one */
+	uint8_t *exact_keys, *wildcard_keys;
+	uint64_t wildcard_lengths[4]; /* bit L: some wildcard suffix is L long */
 	struct targets *targets;
 };
 
-static unsigned fold(unsigned char c)
+static void key_set(uint8_t *bits, unsigned mask, unsigned h)
 {
-	return c >= 'A' && c <= 'Z' ? c + 32u : c;
-}
-
-static void filter_set(uint8_t *bits, unsigned h)
-{
-	h %= FILTER_BITS;
+	h &= mask;
 	bits[h / 8] |= (uint8_t)(1u << (h % 8));
 }
 
-static bool filter_has(const uint8_t *bits, unsigned h)
+static bool key_has(const uint8_t *bits, unsigned mask, unsigned h)
 {
-	h %= FILTER_BITS;
+	h &= mask;
 	return bits[h / 8] & (1u << (h % 8));
 }
 
-/* The hash so far, extended by the label that ends at *start. */
-static unsigned hash_label(const char *name, size_t *start, unsigned h)
+/* A key of name[0..len): its length and its first and last eight bytes,
+ * read a word at a time. `| 0x20` folds letters to lower case in each
+ * byte at once; that it also merges a few bytes names can't have costs
+ * nothing in a filter. */
+static unsigned name_key(const char *name, size_t len)
 {
-	size_t i = *start;
-	while (i && name[i - 1] != '.')
-		h = h * 31 + fold((unsigned char)name[--i]);
-	*start = i;
-	return h;
+	uint64_t head = 0, tail;
+	const uint64_t lower = 0x2020202020202020u;
+	if (len >= 8) {
+		memcpy(&head, name, 8);
+		memcpy(&tail, name + len - 8, 8);
+	} else {
+		memcpy(&head, name, len);
+		tail = head;
+	}
+	uint64_t h = ((head | lower) * 0x9e3779b97f4a7c15u) ^
+		     ((tail | lower) * 0xc2b2ae3d27d4eb4fu) ^ len;
+	return (unsigned)(h >> 32);
+}
+
+static bool keys_alloc(struct ruleset *rs, size_t nrules)
+{
+	size_t bits = 4096;
+	while (bits < 32 * nrules && bits < (1u << 30))
+		bits *= 2;
+	rs->key_mask = (unsigned)bits - 1;
+	rs->exact_keys = calloc(bits / 8, 1);
+	rs->wildcard_keys = calloc(bits / 8, 1);
+	return rs->exact_keys && rs->wildcard_keys;
 }
 
 static void filter_add(struct ruleset *rs, const struct rule *r)
 {
-	size_t start = strlen(r->name);
-	unsigned h = hash_label(r->name, &start, 0);
-	filter_set(rs->last_labels, h);
-	while (start) {
-		start--;
-		h = hash_label(r->name, &start, h * 31 + '.');
+	size_t len = strlen(r->name);
+	if (r->kind == PUBLIC_WILDCARD) {
+		key_set(rs->wildcard_keys, rs->key_mask, name_key(r->name, len));
+		rs->wildcard_lengths[len / 64] |= 1ull << (len % 64);
+	} else {
+		key_set(rs->exact_keys, rs->key_mask, name_key(r->name, len));
 	}
-	filter_set(r->kind == PUBLIC_WILDCARD ? rs->wildcard_suffixes
-					      : rs->exact_names,
-		   h);
 }
 
 /* False when no rule can match `node`: the cheap test before any other. */
 bool rules_may_match(const struct ruleset *rs, const char *node)
 {
-	size_t i = strlen(node);
-	if (i && node[i - 1] == '.')
-		i--;
-	unsigned h = hash_label(node, &i, 0);
-	if (!filter_has(rs->last_labels, h))
-		return false;
-	while (i) {
-		if (filter_has(rs->wildcard_suffixes, h))
-			return true; /* a proper suffix, after a dot */
-		i--;
-		h = hash_label(node, &i, h * 31 + '.');
+	size_t len = strlen(node);
+	if (len && node[len - 1] == '.')
+		len--;
+	if (key_has(rs->exact_keys, rs->key_mask, name_key(node, len)))
+		return true;
+	/* A wildcard takes a proper suffix, one that follows a dot: only the
+	 * lengths some wildcard has are worth a look. */
+	for (unsigned w = 0; w < 4; w++) {
+		for (uint64_t bits = rs->wildcard_lengths[w]; bits; bits &= bits - 1) {
+			size_t suffix = 64 * w + (size_t)__builtin_ctzll(bits);
+			if (suffix >= len)
+				return false;
+			if (node[len - suffix - 1] == '.' &&
+			    key_has(rs->wildcard_keys, rs->key_mask,
+				    name_key(node + len - suffix, suffix)))
+				return true;
+		}
 	}
-	return filter_has(rs->exact_names, h);
+	return false;
 }
 
 bool name_canonical(const char *in, char out[NAME_MAX_LEN + 1])
@@ -221,6 +240,10 @@ struct ruleset *rules_build(struct config *cfg)
 	struct ruleset *rs = calloc(1, sizeof *rs);
 	if (!rs)
 		return NULL;
+	if (!keys_alloc(rs, cfg->nrules)) {
+		rules_free(rs);
+		return NULL;
+	}
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		struct rule *r = cfg->rules[i];
 		struct pattern *p = pattern_get(rs, r);
@@ -254,6 +277,8 @@ void rules_free(struct ruleset *rs)
 	patterns_free(&rs->addrs);
 	targets_free(rs->targets);
 	config_free(&rs->cfg);
+	free(rs->exact_keys);
+	free(rs->wildcard_keys);
 	free(rs);
 }
 

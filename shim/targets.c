@@ -14,6 +14,7 @@
  * writer in the same thread still reads a whole answer. */
 #define _GNU_SOURCE
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,14 +163,28 @@ int target_resolve(struct target *t, const char *host, int family, int flags,
 }
 
 /* A target that has never resolved (an address rule's, first used in
- * connect) is resolved now; after a failure, at most once a second. */
+ * connect) is resolved now; after a failure, at most once a second. One
+ * thread asks the resolver; the others connecting at the same moment wait
+ * for its answer (a few seconds at most: a signal handler that interrupts
+ * the asking thread must not wait forever). */
 void target_ensure(struct target *t)
 {
 	if (atomic_load_explicit(&t->resolved, memory_order_acquire) ||
 	    now_seconds() < atomic_load_explicit(&t->retry_at,
 						 memory_order_relaxed))
 		return;
-	target_resolve(t, t->host, AF_UNSPEC, 0, NULL);
+	int me = (int)getpid(), seen = 0;
+	if (atomic_compare_exchange_strong(&t->resolving, &seen, me) ||
+	    (seen != me && atomic_compare_exchange_strong(&t->resolving, &seen, me))) {
+		target_resolve(t, t->host, AF_UNSPEC, 0, NULL);
+		atomic_store(&t->resolving, 0);
+		return;
+	}
+	for (long until = now_seconds() + 10;
+	     atomic_load(&t->resolving) == me &&
+	     !atomic_load_explicit(&t->resolved, memory_order_acquire) &&
+	     now_seconds() < until;)
+		sched_yield();
 }
 
 void targets_prepare(struct targets *ts)
@@ -339,8 +354,10 @@ struct targets *targets_build(struct rule **rules, size_t n)
 	return ts;
 }
 
-/* Answers `old` has for hosts `ts` has too: after a reload, a target
- * that stays is where it was until a lookup says otherwise. */
+/* Answers `old` has for hosts `ts` has too and has not resolved itself:
+ * after a reload, a target that stays is where it was until a lookup
+ * says otherwise. Called before `ts` is in force, and again once the
+ * lookups that still used `old` are done (they may have found more). */
 void targets_inherit(struct targets *ts, const struct targets *old)
 {
 	struct target_entry *e, *was;
@@ -348,10 +365,13 @@ void targets_inherit(struct targets *ts, const struct targets *old)
 	for (e = ts->by_host; e; e = e->hh.next) {
 		HASH_FIND_STR(old->by_host, e->t.host, was);
 		if (!was || e->t.literal ||
-		    !atomic_load_explicit(&was->t.resolved, memory_order_acquire))
+		    atomic_load_explicit(&e->t.resolved, memory_order_acquire) ||
+		    !atomic_load_explicit(&was->t.resolved, memory_order_acquire) ||
+		    !writer_enter(&e->t))
 			continue;
 		current_words(&was->t, w);
 		publish(&e->t, w);
+		writer_leave(&e->t);
 	}
 }
 

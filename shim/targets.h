@@ -32,6 +32,7 @@ struct target {
 	_Atomic unsigned gen[2];
 	_Atomic uint32_t words[2][ANSWER_WORDS];
 	_Atomic int writer;   /* pid of the process a thread of which stores */
+	_Atomic int resolving; /* likewise, for target_ensure's one question */
 	_Atomic bool resolved; /* it has held an answer */
 	_Atomic long retry_at; /* CLOCK_MONOTONIC second: no retry before */
 };

@@ -20,7 +20,7 @@ function note(...a) {
   console.error(new Date().toISOString(), ...a);
 }
 
-const result = { outcome: 'unknown', url: null, status: null, error: null, user: null, steps: [] };
+const result = { outcome: 'unknown', url: null, status: null, error: null, user: null, api: null, steps: [] };
 function step(s) {
   result.steps.push(s);
   note('step:', s);
@@ -86,6 +86,7 @@ try {
       email: await page.locator('#user-email').innerText(),
     };
     result.outcome = 'signed-in';
+    if (await page.locator('#api').count()) result.api = await page.locator('#api').innerText();
   } else {
     result.outcome = result.error ? 'error' : 'not-signed-in';
   }

@@ -115,8 +115,8 @@ grep -qs '"version": "5\.' "$E2E/app-v5/node_modules/next-auth/package.json" || 
 
 # ---------------------------------------------------------------- cleanup
 TAG=hse2e$$
-NS_HUB=$TAG-hub NS_SERVER=$TAG-server NS_WEB=$TAG-web NS_PROXY=$TAG-proxy NS_BROWSER=$TAG-browser
-ALL_NS=("$NS_HUB" "$NS_SERVER" "$NS_WEB" "$NS_PROXY" "$NS_BROWSER")
+NS_HUB=$TAG-hub NS_SERVER=$TAG-server NS_WEB=$TAG-web NS_PROXY=$TAG-proxy NS_BROWSER=$TAG-browser NS_API=$TAG-api
+ALL_NS=("$NS_HUB" "$NS_SERVER" "$NS_WEB" "$NS_PROXY" "$NS_BROWSER" "$NS_API")
 PIDS=()
 TMP=$(mktemp -d /tmp/hostshim-e2e.XXXXXX)
 
@@ -220,10 +220,20 @@ for app in "${APPS[@]}"; do
     finish
   fi
 done
+# The Go API the v4 app calls with the ID token (pure Go, standard library).
+API_BIN=
+if ! command -v go >/dev/null; then
+  say "go not installed (golang-go): the Go API checks will fail"
+elif (env -i PATH="$PATH" HOME="$TMP" GOCACHE="$TMP/gocache" GO111MODULE=off CGO_ENABLED=0 \
+  timeout 300 go build -o "$OUT/api" "$ROOT/examples/nextjs-authentik/api/main.go") >"$OUT/build-api.log" 2>&1; then
+  API_BIN=$OUT/api
+else
+  say "go build of the API failed (see $OUT/build-api.log)"
+fi
 
 # ---------------------------------------------------------------- namespaces
 NET=10.203.0
-IP_SERVER=$NET.2 IP_WEB=$NET.3 IP_PROXY=$NET.4 IP_BROWSER=$NET.5
+IP_SERVER=$NET.2 IP_WEB=$NET.3 IP_PROXY=$NET.4 IP_BROWSER=$NET.5 IP_API=$NET.6
 netns_hosts() { # NS HOSTS-CONTENT
   mkdir -p "/etc/netns/$1"
   printf '%s\n' "$2" >"/etc/netns/$1/hosts"
@@ -236,7 +246,7 @@ setup_net() {
     ip -n "$NS_HUB" link add br0 type bridge &&
     ip -n "$NS_HUB" link set br0 up || return 1
   local ns addr port
-  for spec in "$NS_SERVER $IP_SERVER p-server" "$NS_WEB $IP_WEB p-web" "$NS_PROXY $IP_PROXY p-proxy" "$NS_BROWSER $IP_BROWSER p-browser"; do
+  for spec in "$NS_SERVER $IP_SERVER p-server" "$NS_WEB $IP_WEB p-web" "$NS_PROXY $IP_PROXY p-proxy" "$NS_BROWSER $IP_BROWSER p-browser" "$NS_API $IP_API p-api"; do
     read -r ns addr port <<<"$spec"
     ip netns add "$ns" &&
       ip -n "$NS_HUB" link add "$port" type veth peer name eth0 netns "$ns" &&
@@ -250,7 +260,13 @@ $IP_SERVER server"
   netns_hosts "$NS_WEB" "127.0.0.1 localhost
 127.0.0.1 auth.localhost app.localhost app5.localhost
 $IP_SERVER server
-$IP_WEB web"
+$IP_WEB web
+$IP_API api"
+  # The Go API's container: auth.localhost is in no hosts file, and the
+  # nameserver (127.0.0.1) answers nothing; Go asks it, and only the
+  # supervisor's DNS stub can answer.
+  netns_hosts "$NS_API" "127.0.0.1 localhost
+$IP_SERVER server"
   netns_hosts "$NS_PROXY" "127.0.0.1 localhost
 $IP_SERVER server
 $IP_WEB web
@@ -290,6 +306,13 @@ log = info
 auth.localhost = server:9000
 EOF
 
+# The Go API, supervised (Go connects with raw system calls: no preload).
+if [ -n "$API_BIN" ]; then
+  start_bg api "$NS_API" "$E2E" "$OUT/api.log" "${BASE_ENV[@]}" OIDC_ISSUER="$ISSUER" OIDC_AUDIENCE="$CLIENT_ID" \
+    LISTEN=0.0.0.0:8000 "$LAUNCHER" --supervise -c "$SHIM_INI" -- "$API_BIN"
+  wait_port api "$NS_WEB" "$IP_API" 8000 30 || say "the Go API did not start (see $OUT/api.log)"
+fi
+
 # ---------------------------------------------------------------- the cases
 app_port() { case $1 in v4) echo 3000 ;; v5) echo 3001 ;; esac; }
 app_host() { case $1 in v4) echo app.localhost ;; v5) echo app5.localhost ;; esac; }
@@ -297,7 +320,8 @@ app_env() { # APP: the app's own configuration, one public URL for the provider
   local host
   host=$(app_host "$1")
   printf '%s\n' AUTHENTIK_ISSUER="$ISSUER" AUTHENTIK_CLIENT_ID="$CLIENT_ID" AUTHENTIK_CLIENT_SECRET="$CLIENT_SECRET" \
-    NEXTAUTH_URL="http://$host" NEXTAUTH_SECRET="$AUTH_SECRET" AUTH_URL="http://$host" AUTH_SECRET="$AUTH_SECRET"
+    NEXTAUTH_URL="http://$host" NEXTAUTH_SECRET="$AUTH_SECRET" AUTH_URL="http://$host" AUTH_SECRET="$AUTH_SECRET" \
+    E2E_API_URL=http://api:8000
 }
 
 # start_web MODE APP: MODE is nolib | preload | launcher
@@ -344,9 +368,9 @@ browse() {
     let r = {};
     try { r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch { r.outcome = "no-result"; }
     const line = (v) => String(v ?? "").replace(/\s+/g, " ");
-    console.log([line(r.outcome), r.user ? line(r.user.name + " <" + r.user.email + ">") : "", line(r.error), line(r.url)].join("\n"));
+    console.log([line(r.outcome), r.user ? line(r.user.name + " <" + r.user.email + ">") : "", line(r.error), line(r.url), line(r.api)].join("\n"));
   ' "$json")
-  R_OUTCOME=${fields[0]:-no-result} R_USER=${fields[1]:-} R_ERROR=${fields[2]:-} R_URL=${fields[3]:-}
+  R_OUTCOME=${fields[0]:-no-result} R_USER=${fields[1]:-} R_ERROR=${fields[2]:-} R_URL=${fields[3]:-} R_API=${fields[4]:-}
   [ "$rc" = 0 ] || say "browser exited with status $rc (see $OUT/browser-$app-$mode.log)"
 }
 
@@ -397,7 +421,28 @@ run_case() { # MODE
     else
       fail "$app $(describe "$mode"): $why"
     fi
+    # (the image is the example app, which does not call the API)
+    case $mode in preload | launcher) [ "$app" != v4 ] || check_api "$mode" ;; esac
   done
+}
+
+# check_api MODE: the v4 app, signed in, called the Go API with the ID token
+# the sign-in produced; the API, supervised, fetched the provider's keys by
+# the public URL and accepted it.
+check_api() {
+  local why=
+  case $R_API in
+  '200 '*'"iss":"'"$ISSUER"'"'*'"sub":"'*) ;;
+  *) why="the app's call to the Go API gave: ${R_API:-nothing} (see $OUT/api.log)" ;;
+  esac
+  if [ -z "$why" ] && ! grep -q 'hostshim: auth.localhost:80 -> server:9000' "$OUT/api.log"; then
+    why="the API accepted the token, but the supervisor logged no redirect line in $OUT/api.log"
+  fi
+  if [ -z "$why" ]; then
+    pass "v4 ($1): the Go API, supervised, accepts the sign-in's ID token (issuer and keys by the public URL)"
+  else
+    fail "v4 ($1): the Go API, supervised: $why"
+  fi
 }
 
 # E2E_CASES: which cases (default all but image; mk/images.sh runs image)

@@ -1,28 +1,37 @@
 /* libFuzzer target: the INI file parser (config_parse_file).
  *
  * The input is the file's content, bytes as they are: NULs, no final
- * newline, CR, binary junk. It is written to a memfd and parsed through
- * its /proc/self/fd path, as the library reads HOSTSHIM_CONFIG. */
+ * newline, CR, binary junk. It is written to a file in a directory of its
+ * own, 0700 (run as root, the library trusts a file only there), and
+ * parsed by its path, as the library reads HOSTSHIM_CONFIG. */
 #define _GNU_SOURCE
 #include <stdint.h>
-#include <sys/mman.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz_common.h"
 
 static int fd = -1;
-static char path[64];
+static char path[64] = "/tmp/hostshim-fuzz-XXXXXX";
+
+static void remove_file(void)
+{
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (fd < 0) {
-		fd = memfd_create("fuzz.ini", MFD_CLOEXEC);
+		FUZZ_ASSERT(mkdtemp(path));
+		strcat(path, "/fuzz.ini");
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		FUZZ_ASSERT(fd >= 0);
-		/* A memfd is created 0777; run as root, the library refuses a
-		 * file others can write, and would never parse a byte. */
-		FUZZ_ASSERT(fchmod(fd, 0600) == 0);
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		atexit(remove_file);
 	}
 	FUZZ_ASSERT(ftruncate(fd, 0) == 0);
 	FUZZ_ASSERT(size == 0 || pwrite(fd, data, size, 0) == (ssize_t)size);

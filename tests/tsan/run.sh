@@ -1,7 +1,9 @@
 #!/bin/sh
 # ThreadSanitizer stress: build/tsan/stress (16 threads by default) under
 # build/tsan/libhostshim.so, both built with clang -fsanitize=thread, in a
-# network namespace of its own with lo only. Fails on any TSan report, any
+# network namespace of its own with lo only and a DNS server of its own
+# (tests/integration/hs_dns.py: mover.test rotates and changes while the
+# threads connect). Fails on any TSan report, any
 # wrong answer or a count of operations under HOSTSHIM_TSAN_MIN_OPS.
 #
 # usage: sh tests/tsan/run.sh [THREADS [ROUNDS]]   (default 16 8000)
@@ -23,12 +25,31 @@ sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" \
 	net.ipv4.tcp_tw_reuse=1 >/dev/null
 
 tmp=$(mktemp -d /tmp/hostshim-tsan.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+dns_pid=
+trap '[ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 cp "$here/stress.ini" "$tmp/stress.ini" && chmod 600 "$tmp/stress.ini"
 # shellcheck disable=SC3045 # dash and bash have it
 ulimit -n 65536 2>/dev/null
+
+# mover.test, the target of mover.localhost: three records in rotating
+# order, a different three every 30 queries (the target moves while the
+# threads connect). `timeout`: it can't outlive this script by much.
+timeout 1300 python3 "$repo/tests/integration/hs_dns.py" --rotate --every 30 127.0.0.53 53 \
+	'mover.test=127.0.0.11,127.0.0.12,127.0.0.13;127.0.0.14,127.0.0.15,127.0.0.16;127.0.0.13,127.0.0.16,127.0.0.11' \
+	>"$tmp/dns.log" 2>&1 &
+dns_pid=$!
+n=0
+until getent hosts mover.test >/dev/null 2>&1; do
+	n=$((n + 1))
+	if [ "$n" -gt 50 ]; then
+		echo "tsan: the DNS server for mover.test did not start"
+		cat "$tmp/dns.log"
+		exit 1
+	fi
+	sleep 0.1
+done
 
 start=$(date +%s)
 timeout -k 10 1200 env -i PATH=/usr/bin:/bin \

@@ -17,7 +17,15 @@
  *   sendto the synthetic address of dns.localhost:53 -> 127.0.0.5:5353
  *   sendto / sendmsg 127.0.0.1:5353 (address rule)  -> 127.0.0.6:5353
  *   getaddrinfo(nx.test): fails as libc fails
- * and checks the answer. An operation is one hooked call.
+ *   getaddrinfo(mover.localhost) + connect :80      -> 127.0.0.11-16:7100
+ * and checks the answer. mover.test, the target of mover.localhost, is
+ * answered by tests/integration/hs_dns.py (started by run.sh) in rotating
+ * order, and its addresses change every few queries: the target moves
+ * while the threads connect; any of its six listeners is right. Meanwhile
+ * a thread rewrites the configuration file every 150 ms (by rename, and in
+ * place, with the same rules), so the library reloads it about once a
+ * second while the others look up and connect. An operation is one
+ * hooked call.
  * Output: "threads=T rounds=R operations=N bad=B udp_sent=S udp_received=U",
  * then up to 10 "bad ..." lines. Exit 0 iff bad=0 and UDP arrived. */
 #define _GNU_SOURCE
@@ -32,20 +40,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { L9000, L9443, L8080, L9001, L7000, NLISTEN };
+enum { L9000, L9443, L8080, L9001, L7000, LM1, LM2, LM3, LM4, LM5, LM6, NLISTEN };
+#define LMOVER (-1) /* any of LM1..LM6 */
 static const struct {
 	const char *ip;
 	int port;
 } listen_at[NLISTEN] = {{"127.0.0.5", 9000}, {"127.0.0.5", 9443},
 			{"127.0.0.6", 8080}, {"127.0.0.5", 9001},
-			{"127.0.0.7", 7000}};
+			{"127.0.0.7", 7000}, {"127.0.0.11", 7100},
+			{"127.0.0.12", 7100}, {"127.0.0.13", 7100},
+			{"127.0.0.14", 7100}, {"127.0.0.15", 7100},
+			{"127.0.0.16", 7100}};
 static int listen_fd[NLISTEN];
 static int udp_fd[2];
 static atomic_int stopping;
-static atomic_long ops, bad, udp_sent, udp_received;
+static atomic_long ops, bad, udp_sent, udp_received, rewrites;
 static pthread_mutex_t bad_lock = PTHREAD_MUTEX_INITIALIZER;
 static char bad_lines[10][256];
 static int rounds;
@@ -128,7 +142,7 @@ static void connect_expect(const struct sockaddr *sa, socklen_t len, int want,
 		report_bad("%s: connect: %s", what, strerror(errno));
 	} else if (read(fd, &id, 1) != 1) {
 		report_bad("%s: read: %s", what, strerror(errno));
-	} else if (id != 'A' + want) {
+	} else if (want == LMOVER ? (id < 'A' + LM1 || id > 'A' + LM6) : id != 'A' + want) {
 		report_bad("%s: reached listener %c, not %c", what, id, 'A' + want);
 	}
 	close(fd);
@@ -274,7 +288,7 @@ static void *worker(void *arg)
 	unsigned seed = (unsigned)(long)arg * 2654435761u;
 	char name[64];
 	for (int i = 0; i < rounds; i++) {
-		int op = (i + (int)(long)arg) % 12;
+		int op = (i + (int)(long)arg) % 13;
 		switch (op) {
 		case 0:
 			lookup_connect("auth.localhost", NULL, AF_UNSPEC, AI_ADDRCONFIG, 80, L9000, 1);
@@ -317,7 +331,38 @@ static void *worker(void *arg)
 		case 11:
 			unmapped_failure();
 			break;
+		case 12:
+			lookup_connect("mover.localhost", NULL, AF_UNSPEC, 0, 80, LMOVER, 1);
+			break;
 		}
+	}
+	return NULL;
+}
+
+/* Writes the file's own text back, alternately in place and by rename,
+ * with a comment that changes its size: an edit every time. */
+static void *rewriter(void *arg)
+{
+	const char *path = arg;
+	char text[4096], tmp[4200];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof text - 64, f) : 0;
+	if (f)
+		fclose(f);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	for (unsigned i = 0; n && !atomic_load(&stopping); i++) {
+		const char *to = i % 2 ? tmp : path;
+		f = fopen(to, "w");
+		if (!f)
+			break;
+		fwrite(text, 1, n, f);
+		fprintf(f, "; rewrite %u%*s\n", i, (int)(i % 7), "");
+		fclose(f);
+		chmod(to, 0600);
+		if (i % 2)
+			rename(tmp, path);
+		atomic_fetch_add(&rewrites, 1);
+		nanosleep(&(struct timespec){0, 150 * 1000000}, NULL);
 	}
 	return NULL;
 }
@@ -339,11 +384,17 @@ int main(int argc, char **argv)
 	udp_fd[1] = listener("127.0.0.6", 5353, SOCK_DGRAM);
 	for (long i = 0; i < 2; i++)
 		pthread_create(&udp_threads[i], NULL, udp_loop, (void *)i);
+	pthread_t rewrite_thread;
+	const char *config = getenv("HOSTSHIM_CONFIG");
+	if (config)
+		pthread_create(&rewrite_thread, NULL, rewriter, (void *)config);
 	for (long i = 0; i < threads; i++)
 		pthread_create(&workers[i], NULL, worker, (void *)i);
 	for (int i = 0; i < threads; i++)
 		pthread_join(workers[i], NULL);
 	atomic_store(&stopping, 1);
+	if (config)
+		pthread_join(rewrite_thread, NULL);
 	for (int i = 0; i < NLISTEN; i++) {
 		shutdown(listen_fd[i], SHUT_RDWR);
 		pthread_join(acceptors[i], NULL);
@@ -351,9 +402,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(udp_threads[i], NULL);
-	printf("threads=%d rounds=%d operations=%ld bad=%ld udp_sent=%ld udp_received=%ld\n",
+	printf("threads=%d rounds=%d operations=%ld bad=%ld udp_sent=%ld udp_received=%ld "
+	       "rewrites=%ld\n",
 	       threads, threads * rounds, atomic_load(&ops), atomic_load(&bad),
-	       atomic_load(&udp_sent), atomic_load(&udp_received));
+	       atomic_load(&udp_sent), atomic_load(&udp_received), atomic_load(&rewrites));
 	for (long i = 0; i < atomic_load(&bad) && i < 10; i++)
 		printf("bad %s\n", bad_lines[i]);
 	free(workers);

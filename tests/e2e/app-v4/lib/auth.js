@@ -17,4 +17,12 @@ export const authOptions = {
   ],
   pages: { signIn: '/', error: '/' },
   session: { strategy: 'jwt' },
+  callbacks: {
+    // Keep the provider's ID token in the session cookie (encrypted, never
+    // shown to the browser), for the Go API the server side calls.
+    async jwt({ token, account }) {
+      if (account?.id_token) token.idToken = account.id_token;
+      return token;
+    },
+  },
 };

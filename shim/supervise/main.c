@@ -1,0 +1,122 @@
+/* hostshim-supervise [--] COMMAND [ARG]...
+ *
+ * Reads the rules as the library does (HOSTSHIM_CONFIG, else
+ * /etc/hostshim/shim.ini if it exists; HOSTSHIM_MAP; HOSTSHIM_LOG;
+ * HOSTSHIM_STRICT), starts COMMAND under the seccomp filter and serves
+ * its notifications until it ends, then ends the same way. The launcher
+ * (`hostshim --supervise`) sets those variables from its options. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
+#define MESSAGES_SHOWN 20
+
+static bool env_true(const char *name)
+{
+	const char *v = getenv(name);
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") ||
+		     !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
+}
+
+/* Reads and checks the configuration and builds the rule tables; *rules
+ * and *n: the rules, which live as long as the process. */
+static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
+{
+	const char *path = getenv("HOSTSHIM_CONFIG");
+	const char *map = getenv("HOSTSHIM_MAP");
+	const char *level = getenv("HOSTSHIM_LOG");
+	enum log_level env_level = LOG_WARN;
+	bool env_level_ok = level && log_level_parse(level, &env_level);
+
+	lib_init();
+	log_remember_stderr();
+	if (!path || !*path)
+		path = access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
+	if (path)
+		config_parse_file(cfg, path);
+	if (map)
+		config_parse_map(cfg, map);
+	config_merge(cfg);
+	log_level = env_level_ok ? env_level
+		    : cfg->file_log >= 0 ? (enum log_level)cfg->file_log
+					 : LOG_WARN;
+	if (level && !env_level_ok)
+		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
+				   "error, warn, info, debug)", level);
+	for (size_t i = 0; i < cfg->nmessages && i < MESSAGES_SHOWN; i++)
+		log_msg(cfg->messages[i].level, "%s", cfg->messages[i].text);
+	if ((env_true("HOSTSHIM_STRICT") || cfg->strict) && cfg->nmessages) {
+		log_msg(LOG_ERROR, "strict mode: %zu configuration problem%s, "
+				   "exiting", cfg->nmessages,
+			cfg->nmessages == 1 ? "" : "s");
+		exit(2);
+	}
+	if (!lib_rules_build(cfg, rules, n))
+		log_msg(LOG_ERROR, "out of memory building the rule tables; "
+				   "no rule applies");
+}
+
+/* Serves notifications until COMMAND ends; returns its wait status. */
+static int serve(int listener, int sfd, pid_t child)
+{
+	struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+			      {.fd = listener, .events = POLLIN}};
+	int status;
+	for (;;) {
+		/* Once no process uses the filter, only signals are left. */
+		nfds_t n = p[1].fd >= 0 ? 2 : 1;
+		if (poll(p, n, -1) < 0 && errno != EINTR)
+			break;
+		if ((p[0].revents & POLLIN) && signals_handle(sfd, child, &status))
+			return status;
+		if (n == 2 && (p[1].revents & POLLIN) && !notify_one(listener)) {
+			/* Nothing can be served any more: the callers waiting
+			 * get ENOSYS from the kernel once we stop listening. */
+			log_msg(LOG_ERROR, "seccomp notification: %s", strerror(errno));
+			p[1].fd = -1;
+		} else if (n == 2 && (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			p[1].fd = -1;
+		}
+	}
+	log_msg(LOG_ERROR, "poll: %s", strerror(errno));
+	exit(STATUS_NO_SECCOMP);
+}
+
+int main(int argc, char **argv)
+{
+	int first = 1;
+	if (first < argc && !strcmp(argv[first], "--"))
+		first++;
+	if (first >= argc) {
+		fprintf(stderr, "usage: %s [--] COMMAND [ARG]...\n"
+				"(usually run as: hostshim --supervise -- COMMAND)\n",
+			argv[0]);
+		return 2;
+	}
+	static struct config cfg = {.file_log = -1};
+	struct rule **rules;
+	size_t nrules;
+	load_rules(&cfg, &rules, &nrules);
+	spawn_check_kernel();
+	targets_init(rules, nrules);
+	stub_open();
+	int sfd = signals_block();
+	if (sfd < 0) {
+		log_msg(LOG_ERROR, "signalfd: %s", strerror(errno));
+		return STATUS_NO_SECCOMP;
+	}
+	int listener;
+	pid_t child = spawn_supervised(argv + first, &listener);
+	notify_init(listener);
+	stub_start();
+	targets_start();
+	exit_like_child(serve(listener, sfd, child));
+}
