@@ -1,8 +1,10 @@
 # hostshim: make | make test | make check | make demo | make install
 #           make musl | make fuzz | make tsan | make bench
+#           make old-glibc | make cross ARCH=aarch64 | make images
 #
 # The library links inih statically and nothing else, so a container only
-# needs libc. No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
+# needs libc (on glibc: libc.so.6 and libdl.so.2, both part of glibc, see
+# LIBDL below). No _FORTIFY_SOURCE: its __*_chk symbols do not exist in musl.
 # -fno-strict-aliasing: the socket API reads one sockaddr type through
 # another, and inlined code must see those stores.
 
@@ -17,6 +19,15 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 # inih's archive, not its shared library: the only run-time need is libc.
 INIH     ?= -l:libinih.a
+# dlsym: shim/real.c binds the oldest version (GLIBC_2.2.5 on x86_64), which
+# glibc before 2.34 defines in libdl.so.2 and glibc 2.34+ in libc.so.6 (its
+# libdl.so.2 is then an empty stub). Naming libdl.so.2 as needed makes the
+# loader find dlsym on both; with --as-needed the linker would drop it here.
+# glibc only: musl has dlsym in libc and no libdl.so.2.
+IS_GLIBC := $(shell $(CC) -dM -E -include features.h - </dev/null 2>/dev/null | grep -c '__GLIBC__ ')
+ifneq ($(IS_GLIBC),0)
+LIBDL    ?= -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state
+endif
 
 SRCS     := $(wildcard shim/*.c)
 HDRS     := $(wildcard shim/*.h)
@@ -30,7 +41,7 @@ all: build/libhostshim.so build/hostshim $(CLIENTS) $(CLIENT_LIBS)
 
 build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map Makefile
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH)
+	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH) $(LIBDL)
 
 # The same library with AddressSanitizer and UBSan, for `make check`.
 build/asan/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
@@ -86,7 +97,10 @@ demo: build/libhostshim.so
 install: build/libhostshim.so build/hostshim
 	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
 	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
-	install -m 755 build/hostshim $(DESTDIR)$(PREFIX)/bin/hostshim
+	sed 's|^installed_prefix=$$|installed_prefix=$(PREFIX)|' build/hostshim >$(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	grep -qx 'installed_prefix=$(PREFIX)' $(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/hostshim.tmp
+	mv -f $(DESTDIR)$(PREFIX)/bin/hostshim.tmp $(DESTDIR)$(PREFIX)/bin/hostshim
 	if [ -f build/musl/libhostshim.so ]; then \
 	  install -d $(DESTDIR)$(PREFIX)/lib/hostshim/musl && \
 	  install -m 644 build/musl/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/musl/; fi
@@ -95,6 +109,6 @@ clean:
 	rm -rf build
 
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
--include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk
+-include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
 
 .PHONY: all test check demo install clean

@@ -424,7 +424,7 @@ mkdir -p "$tmp/inst/bin" "$tmp/inst/lib/hostshim"
 cp "$L" "$tmp/inst/bin/hostshim"
 cp "$lib" "$tmp/inst/lib/hostshim/libhostshim.so"
 run env -u HOSTSHIM_LIB "$tmp/inst/bin/hostshim" --print-env
-t_out_has "--print-env: an installed library keeps its path" "${nl}ENV LD_PRELOAD=$tmp/inst/lib/hostshim/libhostshim.so$nl"
+t_out_has "--print-env: a copy made by hand prints the image's default path" "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
 run "$L" --print-env /app/shim.ini
 t_out_has "--print-env /abs/FILE" "ENV HOSTSHIM_CONFIG=/app/shim.ini"
 run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" --print-env
@@ -640,6 +640,55 @@ else
     run env -u HOSTSHIM_LIB "$tmp/nomusl/hostshim" -- "$musl_prog" localhost
     t_status "musl program without a musl build: 127" 127
     t_err_has "musl program without a musl build: explained" "make musl"
+fi
+
+# ---------------------------------------------------------------- make install
+# DESTDIR staging and PREFIX: the installed launcher runs commands with the
+# installed library, and --print-env prints the image's paths (PREFIX),
+# never the staging directory.
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "$caller_lib" ] || [ -z "$have_real" ] || ! command -v make >/dev/null ||
+    [ ! -f "$repo_root/build/libhostshim.so" ]; then
+    skipped "make install" "needs make and the build tree's library"
+else
+    for prefix in /usr /opt/hostshim; do
+        stage=$tmp/stage$(printf '%s' "$prefix" | tr / _)
+        run make -s -C "$repo_root" install DESTDIR="$stage" PREFIX="$prefix"
+        t_status "make install DESTDIR=... PREFIX=$prefix: status 0" 0
+        inst=$stage$prefix/bin/hostshim
+        run env -u HOSTSHIM_LIB "$inst" --print-env
+        t_out_has "installed (PREFIX=$prefix): --print-env LD_PRELOAD is the image's path" \
+            "${nl}ENV LD_PRELOAD=$prefix/lib/hostshim/libhostshim.so$nl"
+        case $out in
+            *"$stage"*) bad "installed (PREFIX=$prefix): --print-env never names DESTDIR" "$(show)" ;;
+            *) ok "installed (PREFIX=$prefix): --print-env never names DESTDIR" ;;
+        esac
+        run env -u HOSTSHIM_LIB "$inst" -l debug -- sh -c 'echo "$LD_PRELOAD"'
+        t_out "installed (PREFIX=$prefix): the command runs with the installed library" \
+            "$stage$prefix/lib/hostshim/libhostshim.so"
+    done
+fi
+
+# An Alpine install: the main build is itself the musl build, and there is
+# no musl/ beside it. A musl program gets the main build (status 0, the
+# mapped name answered by the library).
+if [ -n "$caller_lib" ] || [ -z "$have_real" ] || [ ! -f "$musl_lib" ] || [ ! -x "$musl_prog" ]; then
+    skipped "Alpine-style install" "no musl build next to $lib (make musl-test)"
+else
+    mkdir -p "$tmp/alpine/bin" "$tmp/alpine/lib/hostshim"
+    cp "$L" "$tmp/alpine/bin/hostshim"
+    cp "$musl_lib" "$tmp/alpine/lib/hostshim/libhostshim.so"
+    run env -u HOSTSHIM_LIB "$tmp/alpine/bin/hostshim" -l debug \
+        -m 'launcher-alpine.invalid=127.0.0.1:9' -- "$musl_prog" -f inet -t stream launcher-alpine.invalid
+    t_status "Alpine-style install, musl program: status 0" 0
+    t_err_has "Alpine-style install, musl program: the main (musl) build is preloaded" \
+        "preloading $tmp/alpine/lib/hostshim/libhostshim.so for"
+    t_out_has "Alpine-style install, musl program: the library answers the mapped name" "addr=127.88."
+    run env -u HOSTSHIM_LIB "$tmp/alpine/bin/hostshim" -- "$musl_prog" -f inet -t stream launcher-alpine.invalid
+    case $out in
+        *addr=127.88.*) bad "Alpine-style install, without a rule: the name is not answered" "$(show)" ;;
+        *) ok "Alpine-style install, without a rule: the name is not answered" ;;
+    esac
 fi
 
 # ---------------------------------------------------------------- shellcheck

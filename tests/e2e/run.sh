@@ -60,12 +60,33 @@ elif out=$(cd "$EX" && timeout 60 docker-compose --env-file .env.example -f dock
 else
   fail "examples: $EX/docker-compose.yml: docker-compose config: ${out:-}${out2:-}"
 fi
+# One place for the public URLs: .env's HTTP_PORT, AUTH_URL and APP_URL
+# reach NEXTAUTH_URL, the issuer, the blueprint's redirect URI and the
+# published port; the proxy passes the Host header on with its port.
+if command -v docker-compose >/dev/null; then
+  sed -e 's/^HTTP_PORT=.*/HTTP_PORT=8080/' -e 's|^AUTH_URL=.*|AUTH_URL=http://auth.localhost:8080|' \
+    -e 's|^APP_URL=.*|APP_URL=http://app.localhost:8080|' "$EX/.env.example" >"$OUT/env-8080"
+  cfg=$(cd "$EX" && timeout 60 docker-compose --env-file "$OUT/env-8080" -f docker-compose.yml config 2>&1)
+  bad=
+  for want in 'NEXTAUTH_URL: http://app.localhost:8080' 'AUTHENTIK_ISSUER: http://auth.localhost:8080/application/o/nextjs/' \
+    'NEXTJS_REDIRECT_URI: http://app.localhost:8080/api/auth/callback/authentik' 'published: 8080'; do
+    grep -qF "$want" <<<"$cfg" || bad="$bad [$want]"
+  done
+  # shellcheck disable=SC2016 # a literal $host
+  grep -q 'proxy_set_header Host \$host;' "$EX/proxy/default.conf" && bad="$bad [proxy drops the port: \$host]"
+  grep -q 'url: !Env \[NEXTJS_REDIRECT_URI' "$EX/authentik/blueprints/nextjs.yaml" || bad="$bad [blueprint redirect URI not from .env]"
+  if [ -z "$bad" ]; then
+    pass "examples: HTTP_PORT=8080 in .env moves every public URL (NEXTAUTH_URL, issuer, redirect URI, port)"
+  else
+    fail "examples: HTTP_PORT=8080 in .env: missing$bad"
+  fi
+fi
 bad=
 for df in "$EX/Dockerfile" "$EX/Dockerfile.alpine"; do
   # every COPY from the build context (the repository root) names a path that exists
   while read -r src; do
     [ -e "$src" ] || bad="$bad $df:$src"
-  done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) print $i }' "$df")
+  done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' "$df")
   grep -q '^ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
   grep -q '^ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini$' "$df" || bad="$bad $df:no-ENV-HOSTSHIM_CONFIG"
 done
@@ -175,6 +196,11 @@ wait_port() {
 # ---------------------------------------------------------------- build the apps
 APPS=(v4)
 [ "$V5" = 1 ] && APPS+=(v5)
+# Each app runs the Next.js it depends on: app-v5 its own (npm nests a
+# version that differs from the hoisted one under app-v5/node_modules).
+next_bin() {
+  if [ -x "$E2E/app-$1/node_modules/.bin/next" ]; then echo "$E2E/app-$1/node_modules/.bin/next"; else echo "$E2E/node_modules/.bin/next"; fi
+}
 build_app() { # rebuild when a source is newer than the last build
   local app=$1 dir=$E2E/app-$1
   if [ -f "$dir/.next/BUILD_ID" ] &&
@@ -183,10 +209,11 @@ build_app() { # rebuild when a source is newer than the last build
     return 0
   fi
   say "next build app-$app"
-  (cd "$dir" && env -i PATH="$PATH" HOME="$TMP" NEXT_TELEMETRY_DISABLED=1 timeout 300 "$E2E/node_modules/.bin/next" build) \
+  (cd "$dir" && env -i PATH="$PATH" HOME="$TMP" NEXT_TELEMETRY_DISABLED=1 timeout 300 "$(next_bin "$app")" build) \
     >"$OUT/build-$app.log" 2>&1
 }
 for app in "${APPS[@]}"; do
+  case ${E2E_CASES:-} in image*) break ;; esac # the image brings its own build
   if ! build_app "$app"; then
     fail "$app: next build failed (see $OUT/build-$app.log)"
     tail -20 "$OUT/build-$app.log" >&2
@@ -309,7 +336,7 @@ start_web() {
   local mode=$1 app=$2 port envs=() cmd
   port=$(app_port "$app")
   mapfile -t envs < <(app_env "$app")
-  cmd=("$E2E/node_modules/.bin/next" start -H 0.0.0.0 -p "$port")
+  cmd=("$(next_bin "$app")" start -H 0.0.0.0 -p "$port")
   case $mode in
   nolib) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" "${cmd[@]}" ;;
   preload) start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
@@ -321,6 +348,15 @@ start_web() {
     chmod 644 "$RELOAD_INI"
     start_bg "web_$app" "$NS_WEB" "$E2E/app-$app" "$OUT/web-$app-$mode.log" "${BASE_ENV[@]}" "${envs[@]}" \
       LD_PRELOAD="$LIB" HOSTSHIM_CONFIG="$RELOAD_INI" "${cmd[@]}" ;;
+  # a built image's root file system (mk/images.sh): its own ENV, LD_PRELOAD included
+  image) start_bg "web_$app" "$NS_WEB" "$E2E" "$OUT/web-$app-$mode.log" \
+    unshare --mount --propagation private bash "$E2E/in-image.sh" "$E2E_IMAGE_ROOTFS" \
+    "${E2E_IMAGE_WORKDIR:-/}" "${E2E_IMAGE_USER:-root}" "$E2E_IMAGE_ENV" "$E2E_IMAGE_CMD" "${envs[@]}" ;;
+  # the same image with its ENV LD_PRELOAD left out: must fail as nolib does
+  image-nolib) grep -v '^LD_PRELOAD=' "$E2E_IMAGE_ENV" >"$TMP/image-nolib.env"
+    start_bg "web_$app" "$NS_WEB" "$E2E" "$OUT/web-$app-$mode.log" \
+    unshare --mount --propagation private bash "$E2E/in-image.sh" "$E2E_IMAGE_ROOTFS" \
+    "${E2E_IMAGE_WORKDIR:-/}" "${E2E_IMAGE_USER:-root}" "$TMP/image-nolib.env" "$E2E_IMAGE_CMD" "${envs[@]}" ;;
   esac
 }
 
@@ -352,7 +388,8 @@ browse() {
 
 EXPECT_USER='Alice Admin <alice@auth.localhost>'
 describe() { case $1 in nolib) echo "without library fails with ECONNREFUSED" ;; preload) echo "with LD_PRELOAD + HOSTSHIM_CONFIG signs in" ;; launcher) echo "via launcher signs in" ;;
-  reload) echo "the rule added to the running app's file: the next sign-in succeeds, no restart" ;; esac; }
+  reload) echo "the rule added to the running app's file: the next sign-in succeeds, no restart" ;;
+  image) echo "the built image's server (its ENV LD_PRELOAD, its shim.ini) signs in" ;; image-nolib) echo "the built image's server without its ENV LD_PRELOAD fails with ECONNREFUSED" ;; esac; }
 
 run_case() { # MODE
   local mode=$1 app log why plines
@@ -361,6 +398,7 @@ run_case() { # MODE
     why=
     if [ "$mode" = preload ] && [ ! -f "$LIB" ]; then why="library not found: $LIB"; fi
     if [ "$mode" = launcher ] && [ ! -x "$LAUNCHER" ]; then why="launcher not found: $LAUNCHER"; fi
+    if [ "${mode%-nolib}" = image ] && [ ! -d "${E2E_IMAGE_ROOTFS:-}" ]; then why="no image root file system (E2E_IMAGE_ROOTFS)"; fi
     if [ -z "$why" ]; then
       start_web "$mode" "$app"
       wait_port "web_$app" "$NS_PROXY" "$IP_WEB" "$(app_port "$app")" 60 || why="next start did not come up (see $log)"
@@ -382,7 +420,7 @@ run_case() { # MODE
     browse "$mode" "$app"
     stop_bg "web_$app" # flushes the log
     case $mode in
-    nolib)
+    nolib | image-nolib)
       if [ "$R_OUTCOME" != error ]; then
         why="expected the sign-in to fail, browser outcome: $R_OUTCOME $R_USER $R_ERROR"
       elif ! grep -q ECONNREFUSED "$log"; then
@@ -407,7 +445,8 @@ run_case() { # MODE
     else
       fail "$app $(describe "$mode"): $why"
     fi
-    if [ "$mode" != nolib ] && [ "$app" = v4 ]; then check_api "$mode"; fi
+    # (the image is the example app, which does not call the API)
+    case $mode in preload | launcher) [ "$app" != v4 ] || check_api "$mode" ;; esac
   done
 }
 
@@ -430,7 +469,8 @@ check_api() {
   fi
 }
 
-for mode in nolib preload launcher reload; do
+# E2E_CASES: which cases (default all but image; mk/images.sh runs image)
+for mode in ${E2E_CASES:-nolib preload launcher reload}; do
   run_case "$mode"
 done
 finish

@@ -1,5 +1,5 @@
 /** @type {import('next').NextConfig} */
 module.exports = {
   poweredByHeader: false,
-  eslint: { ignoreDuringBuilds: true },
+  // (Next.js 16's `next build` no longer runs ESLint: no `eslint` key.)
 };

@@ -16,16 +16,16 @@ export default function Home({ user, error }) {
   return (
     <main style={{ fontFamily: 'sans-serif', maxWidth: '36em', margin: '3em auto' }}>
       <h1>Next.js + Authentik, one public URL</h1>
-      {error && <p style={{ color: 'crimson' }}>Sign-in failed: {error} (the app&apos;s log says why)</p>}
+      {error && <p id="error" style={{ color: 'crimson' }}>Sign-in failed: {error} (the app&apos;s log says why)</p>}
       {user ? (
         <>
-          <p>Signed in as <b>{user.name}</b> ({user.email})</p>
-          <button onClick={() => signOut()}>Sign out</button>
+          <p id="status">Signed in as <b id="user-name">{user.name}</b> (<span id="user-email">{user.email}</span>)</p>
+          <button id="signout" onClick={() => signOut()}>Sign out</button>
         </>
       ) : (
         <>
-          <p>Not signed in</p>
-          <button onClick={() => signIn('authentik')}>Sign in with Authentik</button>
+          <p id="status">Not signed in</p>
+          <button id="signin" onClick={() => signIn('authentik')}>Sign in with Authentik</button>
         </>
       )}
     </main>

@@ -4,7 +4,9 @@ export const dynamic = 'force-dynamic';
 
 export default async function Home({ searchParams }) {
   const session = await auth();
-  const error = typeof searchParams?.error === 'string' ? searchParams.error : null;
+  // Next.js 15+ hands searchParams over as a promise.
+  const params = (await searchParams) ?? {};
+  const error = typeof params.error === 'string' ? params.error : null;
   const user = session?.user;
   return (
     <main style={{ fontFamily: 'sans-serif', maxWidth: '36em', margin: '3em auto' }}>
