@@ -1,12 +1,7 @@
 /* Configuration: the INI file and HOSTSHIM_MAP, turned into a list of rules.
  *
- * inih reads the file's structure (sections, dispatch to a handler) through
- * ini_parse_stream and our own line reader. The reader is where lines are
- * counted and judged: inih's handler gets no line numbers, splits a line at
- * the first '=' *or* ':' (so "auth.localhost:443 = x" would arrive cut in
- * two) and takes "[::1]:80 = x" for a section header. So the reader splits
- * each key line itself, at its first '=', and hands inih a stand-in line;
- * the handler takes key and value from the reader.
+ * inih sees only stand-in lines from our reader (next_line), because it
+ * splits "name:port = x" at the ':'; the reader counts and splits lines.
  *
  * Nothing here stops at the first problem: a bad line becomes a message
  * naming file and line, and the rest of the file still applies. */

@@ -52,9 +52,7 @@ static bool build(const struct sockaddr *sa, socklen_t len, const struct ep *e,
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
 	bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
 	if (e->has4 && (mapped || !e->has6)) {
-		memset(&in6->sin6_addr, 0, sizeof in6->sin6_addr);
-		in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(in6->sin6_addr.s6_addr + 12, &e->a4, 4);
+		v4mapped(&in6->sin6_addr, &e->a4);
 		in6->sin6_scope_id = 0;
 	} else if (e->has6) {
 		in6->sin6_addr = e->a6;
