@@ -310,10 +310,14 @@ static bool same_file(const struct file_id *a, const struct file_id *b)
 }
 
 /* A file written in place (truncated, then written) may be read between
- * the two and look valid but empty. So a file changed in the last 100 ms
- * is given the rest of them, and taken only if it did not change again. */
+ * the two and look valid but empty. So an empty file is taken for one
+ * being written (to drop every rule, leave a comment), and a file changed
+ * in the last 100 ms is given the rest of them, and taken only if it did
+ * not change again. */
 static bool settled(struct file_id *now)
 {
+	if (now->size == 0)
+		return false;
 	const int64_t quiet_ns = 100 * 1000000ll;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -340,7 +344,16 @@ static void reload(void)
 		return;
 	if (!settled(&now))
 		return; /* still being written: the next look takes it */
+	struct file_id before = source.seen, after;
+	bool was_present = source.present;
 	read_config(&cfg);
+	/* Written to while we read: what we read may be half of it. */
+	if (file_id_at(source.path, &after) || !same_file(&after, &source.seen)) {
+		source.seen = before;
+		source.present = was_present;
+		config_free(&cfg);
+		return;
+	}
 	if (cfg.nmessages) {
 		report_messages(&cfg, false);
 		log_msg(LOG_WARN, "%s changed: %zu problem%s; keeping the rules "
