@@ -103,15 +103,14 @@ static void to_target(int fd, const struct target *t, const struct rule *r,
 		log_redirect(a, r, out);
 }
 
-/* With the rules held: true when `sa` is to be replaced by `out`. */
+/* With the rules held: true when `sa` (synthetic when `synthetic`, then
+ * decoded in `s`) is to be replaced by `out`. */
 static bool rewrite_held(const struct ruleset *rs, int fd,
-			 const struct sockaddr *sa, socklen_t len,
-			 struct asker *ap, struct redirect *out)
+			 const struct sockaddr *sa, bool synthetic,
+			 struct synth s, struct asker a, struct redirect *out)
 {
-	struct asker a = *ap;
-	struct synth s;
 	struct route route;
-	if (synth_decode(sa, len, &s)) {
+	if (synthetic) {
 		if (!slot_route(s.index, a.port, &route))
 			return false; /* not handed out by this process */
 		a.index = s.index;
@@ -147,11 +146,12 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 		return false; /* AF_UNIX and the rest: no rule is about them */
 	if (!shim_ready())
 		return false;
-	bool synthetic = synth_decode(sa, len, &(struct synth){0});
+	struct synth s = {0};
+	bool synthetic = synth_decode(sa, len, &s);
 	if (!synthetic && !rules_port_may_match(a.port))
 		return false;
 	const struct ruleset *rs = current_enter(&ticket);
-	bool rewritten = rs && rewrite_held(rs, fd, sa, len, &a, out);
+	bool rewritten = rs && rewrite_held(rs, fd, sa, synthetic, s, a, out);
 	current_leave(ticket);
 	return rewritten;
 }
