@@ -252,7 +252,7 @@ def check_shell(res, where, words, text, verbose):
     p = subprocess.run([shell, "-n"], input=script, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
     if p.returncode == 0:
-        res.ok(where, "%s -n" % shell, verbose, note)
+        res.ok(where, "%s -n" % shell, verbose, note if verbose else "")
     else:
         res.fail(where, "%s -n exited %d" % (shell, p.returncode), p.stdout)
 
