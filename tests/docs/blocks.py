@@ -22,7 +22,8 @@ fence):
                       the Docker leg: NAME.Dockerfile when the block starts
                       with FROM (a whole Dockerfile), NAME.fragment
                       otherwise; build/docs-blocks/dockerfiles.tsv lists
-                      them with where each came from.
+                      them: name, FILE:LINE, dockerfile or fragment, and
+                      what the block COPYs from the build context.
 
 Any other tag (js, text, none) is not checked. A block tagged `... skip`
 is not checked either. Each checked block is reported with FILE:LINE, then
@@ -310,11 +311,22 @@ def dockerfile_problems(text):
     return problems, first == "FROM"
 
 
+def context_files(text):
+    """What COPY/ADD take from the build context (not from a stage)."""
+    srcs = []
+    for ln in re.sub(r"\\\n", " ", text).split("\n"):
+        w = ln.split()
+        if len(w) > 2 and w[0].upper() in ("COPY", "ADD") and not any(a.startswith("--from=") for a in w):
+            srcs += [a for a in w[1:-1] if not a.startswith("--")]
+    return " ".join(srcs) or "-"
+
+
 def check_dockerfile(res, where, words, text, verbose, index):
     problems, whole = dockerfile_problems(text)
     name = slug(*where.rsplit(":", 1)) + (".Dockerfile" if whole else ".fragment")
     write_block(name, "# %s\n%s" % (where, text))
-    index.append("%s\t%s\t%s\n" % (name, where, "dockerfile" if whole else "fragment"))
+    index.append("%s\t%s\t%s\t%s\n" % (name, where, "dockerfile" if whole else "fragment",
+                                       context_files(text)))
     if problems:
         res.fail(where, "Dockerfile syntax", "\n".join(problems))
     else:
