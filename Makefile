@@ -98,6 +98,7 @@ demo: build/libhostshim.so
 # ini through --check, compose through docker-compose config, shell through
 # sh -n, Dockerfiles' syntax (tests/docs/blocks.py says how).
 docs-check: build/libhostshim.so build/hostshim
+	python3 tests/docs/blocks.py --expect-fail tests/docs/wrong.md
 	python3 tests/docs/blocks.py
 check: docs-check
 
