@@ -11,7 +11,7 @@ fence):
                       every target resolved. Not root: 3 (a target does not
                       resolve) is accepted too, and said.
   ini bad             a configuration shown because it is wrong: --check
-                      must exit 1 (configuration errors).
+                      must fail with a FILE:LINE error of the block.
   yaml, yml           with a top-level `services:` key, a compose file:
                       `docker-compose -f FILE config -q` in a directory of
                       its own; other YAML is parsed with PyYAML if present.
@@ -183,10 +183,12 @@ def check_ini(res, where, words, text, verbose):
                        universal_newlines=True, timeout=60)
     out = p.stdout
     if bad:
-        if p.returncode == 1:
-            res.ok(where, "ini bad: --check exits 1 as it must", verbose)
+        # Wrong as shown: --check fails and names a line of the block.
+        if p.returncode not in (0, 3) and re.search(re.escape(f) + r":\d+: ", out):
+            res.ok(where, "ini bad: --check exits %d with FILE:LINE errors, as it must" % p.returncode, verbose)
         else:
-            res.fail(where, "ini bad: --check exited %d, not 1 (the block is marked bad)" % p.returncode, out)
+            res.fail(where, "ini bad: --check exited %d with no FILE:LINE error (the block is marked bad)"
+                     % p.returncode, out)
     elif p.returncode == 0:
         res.ok(where, "ini: --check exits 0", verbose)
     elif p.returncode == 3 and not resolved:
