@@ -119,5 +119,7 @@ clean:
 
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
 -include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
+# Release archives and npm packages (after cross.mk: they use its builds).
+-include mk/dist.mk mk/npm.mk
 
 .PHONY: all test check demo install clean
