@@ -1,7 +1,8 @@
 #!/bin/sh
 # The release archives (make dist), each unpacked into a clean root and
-# used there the way a user would: `tar -xzf ARCHIVE -C /usr/local
-# --strip-components=1`, then `hostshim --version` and a real redirect: a
+# used there the way a user would (docs/install.md): `tar -xzf ARCHIVE -C
+# /usr/local --strip-components=1 hostshim-VERSION/bin hostshim-VERSION/lib`,
+# then `hostshim --version` and a real redirect: a
 # client resolves a name nothing else knows (api.dist.test), with
 # `hostshim -m api.dist.test=127.0.0.1:9000 -- CLIENT`, and reaches the
 # listener on 127.0.0.1:9000; without hostshim the same lookup fails.
@@ -160,9 +161,12 @@ check() {
 }
 
 # unpack ARCHIVE DIR: as a user installs it, under DIR/usr/local.
+# The command of docs/install.md: bin/ and lib/ alone, so that no LICENSE
+# or README.md lands in /usr/local itself.
 unpack() {
 	mkdir -p "$2/usr/local" &&
-		tar -xzf "$dist/$1" -C "$2/usr/local" --strip-components=1 --no-same-owner
+		tar -xzf "$dist/$1" -C "$2/usr/local" --strip-components=1 --no-same-owner \
+			"$name/bin" "$name/lib"
 }
 
 if (cd "$dist" && sha256sum -c --quiet SHA256SUMS) >"$work/sums" 2>&1; then
