@@ -191,6 +191,28 @@ $name/shim.ini"
 	if [ "$got" = "$want" ]; then ok "$t: the files, in order"; else bad "$t: the files, in order" "$got"; fi
 done
 
+# What each archive's binaries are: the architecture, the library's libc
+# (glibc's libc.so.6, or musl's libc.so), a supervisor with no ELF
+# interpreter (static).
+for f in x86_64-gnu x86_64-musl aarch64-gnu aarch64-musl; do
+	d=$work/shape-$f
+	mkdir -p "$d"
+	tar -xzf "$dist/$name-linux-$f.tar.gz" -C "$d" --strip-components=3 --no-same-owner "$name/lib/hostshim"
+	case $f in x86_64-*) machine='Advanced Micro Devices X86-64' ;; *) machine=AArch64 ;; esac
+	case $f in *-gnu) libc='libc.so.6' ;; *) libc='libc.so' ;; esac
+	lib_m=$(readelf -h "$d/libhostshim.so" | sed -n 's/^ *Machine: *//p')
+	sup_m=$(readelf -h "$d/hostshim-supervise" | sed -n 's/^ *Machine: *//p')
+	needed=$(readelf -d "$d/libhostshim.so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
+	interp=$(readelf -l "$d/hostshim-supervise" | grep -c 'Requesting program interpreter')
+	case $needed in *"$libc "*) has_libc=1 ;; *) has_libc= ;; esac
+	if [ "$lib_m" = "$machine" ] && [ "$sup_m" = "$machine" ] && [ -n "$has_libc" ] && [ "$interp" = 0 ]; then
+		ok "$f: $machine library needing $libc, static $machine supervisor"
+	else
+		bad "$f: $machine library needing $libc, static $machine supervisor" \
+			"library: $lib_m, needs $needed; supervisor: $sup_m, interpreter lines: $interp"
+	fi
+done
+
 # ---- x86_64 gnu, on this machine ----------------------------------------
 root=$work/native
 mkdir -p "$root"

@@ -205,6 +205,12 @@ case $rc:$out:$err in
 esac
 printf '%s\n' "$out" | sed 's/^/info stdout: /'
 printf '%s\n' "$err" | sed 's/^/info stderr: /'
+# The platform package's supervisor, as for Go and static programs.
+run npx hostshim --supervise -m auth.localhost=127.0.0.1:9000 -- node -e "$FETCH"
+case $rc:$out in
+	0:*"$WANT"*) ok "npx hostshim --supervise -m auth.localhost=127.0.0.1:9000 -- node -e fetch(...): reaches it" ;;
+	*) bad "npx hostshim --supervise -m auth.localhost=127.0.0.1:9000 -- node -e fetch(...): reaches it" "$(show)" ;;
+esac
 # The exit status of the command comes through the wrapper.
 run npx hostshim -m auth.localhost=127.0.0.1:9000 -- sh -c 'exit 7'
 if [ "$rc" = 7 ]; then ok "the command's exit status (7) comes through"; else bad "the command's exit status (7) comes through" "$(show)"; fi
