@@ -1,4 +1,6 @@
 /* supervise_bench [N]: the cost of a connect under supervision.
+ * supervise_bench --dns-server: the nameserver the lookups below ask, on
+ * 127.0.0.53:53; run it outside supervision (bench/supervise.sh does).
  *
  * Listens on 127.0.0.5:9100 itself (a thread accepts and closes), then
  * times N rounds of socket + blocking connect + close to
@@ -9,10 +11,17 @@
  * send() calls on a connected UDP socket (sendto without an address:
  * the filter lets them through without a notification). Prints the mean
  * per round in microseconds (the median of 15 batches), and when its parent is hostshim-supervise,
- * the supervisor's resident memory. Run it in a network namespace
- * (bench/supervise.sh does). */
+ * the supervisor's resident memory. Then:
+ *   sendmsg    sendmsg without an address on a connected UDP socket, and
+ *              a recv (the filter always traps sendmsg)
+ *   lookup     a forwarded DNS lookup as Go or glibc makes one: socket,
+ *              connect to the nameserver, send, recv, close
+ *   parallel   1000 lookups at once, each on its own socket: how many
+ *              were answered within 5 s
+ * Run it in a network namespace (bench/supervise.sh does). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +109,122 @@ static double sends(int n)
 	return (now() - t0) * 1e6 / n;
 }
 
+static double sendmsgs(int n)
+{
+	struct sockaddr_in sa = at("127.0.0.5", 9102);
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[64] = "x";
+	struct iovec iov = {buf, 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (bind(r, (struct sockaddr *)&sa, sizeof sa) ||
+	    connect(s, (struct sockaddr *)&sa, sizeof sa))
+		return -1;
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		if (sendmsg(s, &m, 0) != 1)
+			return -1;
+		if (recv(r, buf, sizeof buf, 0) < 0)
+			return -1;
+	}
+	close(r);
+	close(s);
+	return (now() - t0) * 1e6 / n;
+}
+
+/* ---- DNS ------------------------------------------------------------------ */
+
+#define NS "127.0.0.53"
+
+static size_t query(unsigned char *q, unsigned id)
+{
+	static const unsigned char name[] = "\7example\4test";
+	unsigned char head[12] = {(unsigned char)(id >> 8), (unsigned char)id, 1, 0, 0, 1};
+	memset(head + 6, 0, 6);
+	memcpy(q, head, 12);
+	memcpy(q + 12, name, sizeof name); /* with its final 0 */
+	size_t n = 12 + sizeof name;
+	memcpy(q + n, "\0\1\0\1", 4); /* A, IN */
+	return n + 4;
+}
+
+/* Answers every query at once: NOERROR, one A record (192.0.2.1). */
+static int dns_server(void)
+{
+	struct sockaddr_in sa = at(NS, 53);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), size = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa)) {
+		perror("dns server: bind " NS ":53");
+		return 1;
+	}
+	unsigned char m[600];
+	static const unsigned char rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(fd, m, 500, 0, (struct sockaddr *)&from, &fl);
+		if (n < 12)
+			continue;
+		m[2] |= 0x80;
+		m[3] = 0x80;
+		m[7] = 1;
+		memcpy(m + n, rr, sizeof rr);
+		sendto(fd, m, (size_t)n + sizeof rr, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static double lookups(struct sockaddr_in ns, int n, int type)
+{
+	(void)type;
+	unsigned char q[64], r[512];
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		size_t len = query(q, (unsigned)i);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (connect(fd, (struct sockaddr *)&ns, sizeof ns) ||
+		    send(fd, q, len, 0) != (ssize_t)len || poll(&p, 1, 5000) != 1 ||
+		    recv(fd, r, sizeof r, 0) < 12) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return (now() - t0) * 1e6 / n;
+}
+
+#define PARALLEL 1000
+
+static int parallel(void)
+{
+	static struct pollfd p[PARALLEL];
+	struct sockaddr_in ns = at(NS, 53);
+	unsigned char q[64], r[512];
+	int answered = 0;
+	for (int i = 0; i < PARALLEL; i++) {
+		size_t len = query(q, (unsigned)i);
+		p[i].fd = socket(AF_INET, SOCK_DGRAM, 0);
+		p[i].events = POLLIN;
+		if (p[i].fd < 0 || connect(p[i].fd, (struct sockaddr *)&ns, sizeof ns) ||
+		    send(p[i].fd, q, len, 0) != (ssize_t)len)
+			return -1;
+	}
+	double end = now() + 5;
+	while (answered < PARALLEL && now() < end) {
+		if (poll(p, PARALLEL, 100) <= 0)
+			continue;
+		for (int i = 0; i < PARALLEL; i++)
+			if (p[i].revents & POLLIN) {
+				if (recv(p[i].fd, r, sizeof r, 0) >= 12)
+					answered++;
+				p[i].fd = -p[i].fd - 1; /* poll ignores it now */
+			}
+	}
+	for (int i = 0; i < PARALLEL; i++)
+		close(p[i].fd < 0 ? -p[i].fd - 1 : p[i].fd);
+	return answered;
+}
+
 static void supervisor_rss(void)
 {
 	char path[64], line[256], comm[64] = "";
@@ -122,6 +247,8 @@ static void supervisor_rss(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--dns-server"))
+		return dns_server();
 	int n = argc > 1 ? atoi(argv[1]) : 20000;
 	struct sockaddr_in la = at("127.0.0.5", 9100);
 	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -142,6 +269,13 @@ int main(int argc, char **argv)
 	printf("UDP connect mapped    %.2f us\n",
 	       median(connects, at("127.0.0.9", 80), n, SOCK_DGRAM));
 	printf("UDP send+recv          %.2f us\n", sends(n));
+	printf("UDP sendmsg+recv       %.2f us\n", sendmsgs(n));
+	double dl = median(lookups, at(NS, 53), n / 4, 0);
+	if (dl >= 0)
+		printf("DNS lookup (forwarded) %.2f us\n", dl);
+	else
+		printf("DNS lookup (forwarded) failed (no --dns-server?)\n");
+	printf("DNS %d parallel lookups: %d answered\n", PARALLEL, parallel());
 	supervisor_rss();
 	return 0;
 }
