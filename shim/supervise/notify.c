@@ -62,8 +62,9 @@ void notify_init(int listener)
 		log_msg(LOG_ERROR, "out of memory");
 		exit(STATUS_NO_SECCOMP);
 	}
-	__u64 flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, &flags))
+	/* The flags are the argument itself, not a pointer to them. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		  (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
 		log_msg(LOG_DEBUG, "seccomp: no synchronous wake-up (%s; Linux 6.6)",
 			strerror(errno));
 }
