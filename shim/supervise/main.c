@@ -106,11 +106,12 @@ int main(int argc, char **argv)
 	spawn_check_kernel();
 	targets_init(rules, nrules); /* no DNS here: COMMAND starts first */
 	stub_open();
-	/* Orphans of COMMAND's tree come to us, not to init: we reap them,
-	 * and they stay our descendants (Yama's ptrace scope 1). */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	int listener;
 	pid_t child = spawn_supervised(argv + first, &listener);
+	/* Orphans of COMMAND's tree come to us, not to init: we reap them,
+	 * and they stay our descendants (Yama's ptrace scope 1). Not before:
+	 * nested, we exec COMMAND, which would keep it. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	signals_started(child);
 	mem_probe(child);
 	notify_init(listener);

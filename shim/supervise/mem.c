@@ -150,7 +150,18 @@ bool mem_read(struct mem *m, uint64_t addr, void *buf, size_t len)
 
 bool mem_write(struct mem *m, uint64_t addr, const void *buf, size_t len)
 {
-	return opened(m) && pwrite(m->fd, buf, len, (off_t)addr) == (ssize_t)len;
+	if (opened(m))
+		return pwrite(m->fd, buf, len, (off_t)addr) == (ssize_t)len;
+	/* No /proc of COMMAND's PID namespace (unshare --pid without
+	 * remounting /proc): by PID, once the caller is confirmed. */
+	int err = errno;
+	if (vm_refused || (err != ENOENT && err != ESRCH) || !still_valid(m)) {
+		errno = err;
+		return false;
+	}
+	struct iovec local = {(void *)buf, len};
+	struct iovec remote = {(void *)(uintptr_t)addr, len};
+	return process_vm_writev(m->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
 /* At start, with COMMAND just spawned: which way works. */
@@ -166,6 +177,11 @@ bool mem_probe(pid_t child)
 	int fd = open_mem(child);
 	if (fd >= 0) {
 		close(fd);
+		return true;
+	}
+	if (!vm_refused) {
+		log_msg(LOG_DEBUG, "/proc/%d/mem: %s: writing with "
+				   "process_vm_writev", (int)child, strerror(errno));
 		return true;
 	}
 	log_msg(LOG_ERROR, "supervised mode can't redirect here: opening "

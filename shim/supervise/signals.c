@@ -86,9 +86,12 @@ static void stop_with(pid_t child)
 	if (gave_terminal)
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 	kill(getpid(), SIGSTOP);
-	/* Continued (the shell's fg/bg sends SIGCONT to our group). */
-	if (gave_terminal && tcgetpgrp(STDIN_FILENO) == getpgrp())
+	/* Continued (the shell's fg/bg sends SIGCONT to our group); in the
+	 * foreground (fg), the terminal is COMMAND's. */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
 		tcsetpgrp(STDIN_FILENO, child);
+		gave_terminal = true;
+	}
 	kill(-child, SIGCONT);
 }
 
@@ -147,6 +150,9 @@ bool signals_handle(int sfd, pid_t child, int *wstatus)
 _Noreturn void exit_like_child(int wstatus)
 {
 	guard_release();
+	/* The terminal back to our group, where our caller is. */
+	if (gave_terminal && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp())
+		tcsetpgrp(STDIN_FILENO, getpgrp());
 	if (WIFEXITED(wstatus))
 		exit(WEXITSTATUS(wstatus));
 	int sig = WTERMSIG(wstatus);

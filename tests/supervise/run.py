@@ -541,6 +541,11 @@ def pid1_reaps_orphans():
               'echo "pid1=$(cat /proc/1/comm) zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z ")"')
     r = run(["unshare", "--pid", "--fork", "--mount-proc", LAUNCHER, "--supervise", "--", "sh", "-c", script], False)
     check("PID 1: the supervisor reaps an orphan that exited", r.rc == 0 and r.out == "pid1=hostshim-superv zombies=0\n", r)
+    if need("go_pure"):
+        r = run(["unshare", "--pid", "--fork", LAUNCHER, "--supervise", "-m", RULES, "--",
+                 BIN["go_pure"], "http://auth.localhost/"], False)
+        check("PID 1 of a namespace whose /proc was not remounted: still redirects (process_vm_writev)",
+              r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost", r)
 
 
 @test
@@ -772,6 +777,55 @@ def nested_supervision():
           r.rc == 0 and lines[-1:] == [SERVER + " host=auth.localhost"] and len(info) == 1, r)
     check("COMMAND's environment names the supervisor: HOSTSHIM_SUPERVISED=<pid>",
           lines[:1] and lines[0].startswith("marker=") and lines[0][7:].isdigit(), r)
+
+
+@test
+def terminal_job_control():
+    """COMMAND has a process group of its own: on a terminal, it gets the terminal"""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        # as from a login: tests/in-netns.sh starts us with SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+        os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+
+    def read(secs, until=None):
+        out, end = b"", time.monotonic() + secs
+        while time.monotonic() < end and not (until and until in out):
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out.decode(errors="replace")
+    try:
+        read(1)
+        os.write(fd, b"PS1='$ '\n")
+        read(0.5)
+        os.write(fd, f"{LAUNCHER} --supervise -- sh -c 'read x; echo got:$x'\n".encode())
+        time.sleep(1.5)
+        os.write(fd, b"hello\n")
+        got = read(5, b"got:")
+        os.write(fd, f"{LAUNCHER} --supervise -- sleep 30\n".encode())
+        time.sleep(1.5)
+        os.write(fd, b"\x1a")
+        stopped = read(5, b"Stopped")
+        os.write(fd, b"fg\n")
+        read(5, b"sleep 30")
+        time.sleep(1.5)
+        os.write(fd, b"\x03")
+        read(3, b"$ ")
+        os.write(fd, b"echo status:$?\n")
+        status = read(5, b"status:1")
+    finally:
+        os.kill(pid, signal.SIGKILL)   # our own bash, by pid
+        os.waitpid(pid, 0)
+        os.close(fd)
+    seen = got + stopped + status
+    check("terminal: COMMAND reads it, Ctrl-Z stops the job, fg and Ctrl-C end it (130)",
+          "got:hello" in seen and "Stopped" in seen and "status:130" in seen, seen)
 
 
 @test
