@@ -401,8 +401,7 @@ static size_t nforward, forward_max = FORWARD_MAX;
 
 static void forward_done(struct forward *f)
 {
-	epoll_ctl(ep, EPOLL_CTL_DEL, f->fd, NULL);
-	close(f->fd);
+	close(f->fd); /* leaves the epoll set with it: never dup'd */
 	if (f->prev)
 		f->prev->next = f->next;
 	else
