@@ -35,8 +35,16 @@ static int to_guard = -1;
 /* Lets every call through unchanged until no process uses the filter. */
 _Noreturn static void pass_through(int listener)
 {
-	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
+	/* Room for a newer kernel's larger structures (notify.c asks the
+	 * kernel for their sizes; here a margin will do). */
+	union {
+		struct seccomp_notif n;
+		char room[512];
+	} req;
+	union {
+		struct seccomp_notif_resp r;
+		char room[512];
+	} resp;
 	struct pollfd p = {.fd = listener, .events = POLLIN};
 	for (;;) {
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -49,8 +57,8 @@ _Noreturn static void pass_through(int listener)
 		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req))
 			continue;
 		memset(&resp, 0, sizeof resp);
-		resp.id = req.id;
-		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		resp.r.id = req.n.id;
+		resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	}
 }
