@@ -714,7 +714,7 @@ def pid1_sigterm_during_slow_start():
 
 ALIVE_PY = r"""
 import os, socket, sys, time
-end = time.time() + 8
+end = time.time() + 4
 while time.time() < end:
     try:
         socket.create_connection(("127.0.0.5", 9000), timeout=1).close()
