@@ -1144,7 +1144,7 @@ def main():
         if not os.access(f, os.X_OK):
             print(f"{f} missing: run make first\n0 passed, 1 failed")
             return 1
-    argv = ["sh", os.path.join(REPO, "tests", "in-netns.sh"), "sv", HOSTS,
+    argv = ["sh", os.path.join(REPO, "tests", "in-netns.sh"), "supervise", HOSTS,
             sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
     return subprocess.call(argv)
 
