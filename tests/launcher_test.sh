@@ -811,7 +811,8 @@ elif need_real "trust messages"; then
     t_err_has "--check, a host user's file: or a non-root user" "run the container as a non-root user"
     run "$L" -c "$tmp/trust/shim.ini" -- touch "$tmp/ran-trust"
     t_status "-c a host user's file, as root: 125" 125
-    t_err_has "-c a host user's file: what to do" "mount${nl}hostshim:     the file itself read-only"
+    t_err_has "-c a host user's file: what to do" "mounted read-only: ./FILE:$tmp/trust/shim.ini:ro"
+    if [ -e "$tmp/ran-trust" ]; then bad "-c a host user's file: command not run" "it ran"; else ok "-c a host user's file: command not run"; fi
     run env HOSTSHIM_CONFIG="$tmp/trust/shim.ini" "$L" -- sh -c 'echo ran'
     t_out "HOSTSHIM_CONFIG a host user's file, as root: the command runs" ran
     t_err_has "HOSTSHIM_CONFIG a host user's file, as root: a warning at start" \
@@ -823,6 +824,8 @@ elif need_real "trust messages"; then
     t_err_empty "the same file, as uid 1000: no warning (the rule is for root)"
     run setpriv --reuid=1000 --regid=1000 --clear-groups "$L" --check "$tmp/trust/shim.ini"
     t_status "--check as uid 1000: the file is fine" 0
+    run setpriv --reuid=1001 --regid=1001 --clear-groups "$L" --check "$tmp/trust/shim.ini"
+    t_status "--check as another non-root user (uid 1001): a 644 file of uid 1000 is fine" 0
     chmod 700 "$tmp"
     chown 0:0 "$tmp/trust/shim.ini"
     run env HOSTSHIM_CONFIG="$tmp/trust/shim.ini" "$L" -- sh -c 'echo ran'
