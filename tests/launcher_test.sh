@@ -905,9 +905,20 @@ EOF
     run unshare -n sh "$tmp/nested.sh" "$tmp" "$L"
     t_status "nested: a Go program under an outer supervisor runs" 0
     t_out_has "nested: its lookup answered by the outer supervisor" "lookup [127.88."
-    t_err_has "nested: one info line says so" "runs under the hostshim supervisor already over this process tree"
+    t_err_has "nested: one info line says so" "hostshim: already supervised (by process "
+    t_err_has "nested: ... and names the command" "$tmp/go/withid runs under that supervisor and its rules"
     n=$(printf '%s\n' "$err" | grep -c .)
     if [ "$n" = 1 ]; then ok "nested: exactly one line"; else bad "nested: exactly one line" "$(show)"; fi
+    cat >"$tmp/nested-m.sh" <<'EOF'
+ip link set lo up || exit 90
+"$2" --supervise -m 'launcher-go.invalid=127.0.0.1:9' -- sh -c '
+    HOSTSHIM_SUPERVISED=${HOSTSHIM_SUPERVISED:-$PPID}
+    export HOSTSHIM_SUPERVISED
+    exec "$1" -m "other.invalid=127.0.0.1:9" -- "$2" launcher-go.invalid' sh "$2" "$1/go/withid"
+EOF
+    run unshare -n sh "$tmp/nested-m.sh" "$tmp" "$L"
+    t_status "nested with -m: runs (the outer rules apply)" 0
+    t_err_has "nested with -m: a warning that -m does not apply" "-c/-m given here do not apply"
     run env HOSTSHIM_SUPERVISED=1 "$L" -l debug -- /bin/true
     t_err_has "HOSTSHIM_SUPERVISED without a seccomp filter: ignored, preloaded" "preloading $lib"
 fi
