@@ -870,7 +870,7 @@ def seccomp_refused_125():
 @test
 def launcher_supervise():
     r = run([LAUNCHER, "-m", "a.test=b", "--supervise", "--", "true"], False)
-    check("--supervise after another option: usage error (2)", r.rc == 2 and "first argument" in r.err, r)
+    check("--supervise after another option: usage error (125)", r.rc == 125 and "first argument" in r.err, r)
     lib = os.path.join(REPO, "build", "libhostshim.so")
     r = run([LAUNCHER, "--supervise", "--", "sh", "-c", 'echo "[${LD_PRELOAD-unset}]"'], False,
             env={"LD_PRELOAD": lib})
@@ -1002,14 +1002,20 @@ def configuration_like_the_library():
     ini = os.path.join(TMP, "shim.ini")
     with open(ini, "w") as f:
         f.write("[shim]\nlog = info\n[map]\nfile.test = server:9000\nbad.test = server:99999\n")
-    r = run([LAUNCHER, "--supervise", "-c", ini, "--", BIN["go_pure"], "http://file.test/"], False)
-    check("-c FILE: its rules and its log level apply; a bad line is named and skipped",
+    # from the environment: with -c the launcher refuses a broken file before COMMAND runs
+    r = run([LAUNCHER, "--supervise", "--", BIN["go_pure"], "http://file.test/"], False,
+            env={"HOSTSHIM_CONFIG": ini})
+    check("HOSTSHIM_CONFIG: its rules and its log level apply; a bad line is named and skipped",
           r.rc == 0 and r.out.strip() == SERVER + " host=file.test"
           and ini + ":5: " in r.err and "hostshim: file.test:80 -> server:9000" in r.err, r)
     marker = os.path.join(TMP, "ran-strict")
-    r = run([LAUNCHER, "--supervise", "-c", ini, "--", "touch", marker], False, env={"HOSTSHIM_STRICT": "1"})
+    r = run([LAUNCHER, "--supervise", "--", "touch", marker], False,
+            env={"HOSTSHIM_CONFIG": ini, "HOSTSHIM_STRICT": "1"})
     check("HOSTSHIM_STRICT=1 and a bad line: exit 2 before COMMAND runs",
           r.rc == 2 and "strict mode" in r.err and not os.path.exists(marker), r)
+    r = run([LAUNCHER, "--supervise", "-c", ini, "--", "touch", marker], False)
+    check("-c FILE with a bad line: the launcher's own error (125) before COMMAND runs",
+          r.rc == 125 and ini + ":5: " in r.err and not os.path.exists(marker), r)
 
 
 @test
