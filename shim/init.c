@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "config.h"
 #include "current.h"
 #include "init.h"
+#include "resolver.h"
 #include "rules.h"
 #include "slots.h"
 #include "targets.h"
@@ -157,12 +159,33 @@ static void set_log_level(const struct config *cfg)
 					 : LOG_WARN;
 }
 
+/* How long a new ruleset's targets get on the background resolver before
+ * the rules go in force (a reload) or the loading call goes on (the first
+ * load): time for an answer from /etc/hosts or a nameserver that works;
+ * a target that takes longer goes in force unresolved, and connects that
+ * need it fail with EHOSTUNREACH until it resolves. */
+#define SETTLE_MS 200
+
+/* Set while the constructor loads (strict or check mode): no DNS there. */
+static bool in_constructor;
+/* The first load has named targets for the background resolver. */
+static bool settle_after_load;
+
 /* Between the old ruleset's last reader and the new one's use of what
- * they left: the targets they found, the names they numbered. */
+ * they left: the targets they found, then the new targets resolved (on
+ * the background resolver, for a bounded time: addresses programs kept
+ * go to the new targets from their first connect), then the names they
+ * numbered re-matched. Meanwhile the slots still lead to the old rules,
+ * which are still there. */
 static void take_over(struct ruleset *next, const struct ruleset *old)
 {
 	targets_inherit(rules_targets(next), rules_targets(old));
+	if (targets_want_unresolved(rules_targets(next), false)) {
+		resolver_needed(true);
+		resolver_settle(SETTLE_MS);
+	}
 	slots_rematch(next);
+	resolver_wake(); /* names the edit unmapped, if any */
 }
 
 /* The rules of `cfg` in force, and connect told whether address rules
@@ -179,11 +202,18 @@ static void put_in_force(struct config *cfg)
 	if (old)
 		targets_inherit(rules_targets(rs), rules_targets(old));
 	rules_note_ports(rs);
+	/* Before the address rules apply, so that connect finds them wanted. */
+	bool first_wanted =
+		!old && targets_want_unresolved(rules_targets(rs), true);
 	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL
 						   : CONNECT_SYNTH_ONLY,
 			      memory_order_release);
+	if (first_wanted) {
+		resolver_needed(!in_constructor);
+		settle_after_load = !in_constructor;
+	}
 }
 
 /* HOSTSHIM_CHECK=1, for `hostshim --check`: list the rules, then exit. */
@@ -368,10 +398,25 @@ static void reload(void)
 	config_free(&cfg);
 }
 
+/* A fork while another thread reloads: the child has no such thread. It
+ * may have the file marked read but the old rules in force, or its slots
+ * half re-matched: it reads the file again at its next look. */
+static void reload_after_fork(void)
+{
+	if (atomic_load(&reloader)) {
+		source.present = false;
+		atomic_store(&last_look, 0);
+	}
+	atomic_store(&reloader, 0);
+}
+
 /* time() is the cheapest clock (the vDSO reads one word); a clock that
- * jumps only moves the next look. */
+ * jumps only moves the next look. The reload itself runs uncut (signals
+ * blocked, cancellation off): nothing can abandon it holding `reloader`;
+ * it waits for no one's DNS, and for readers a bounded time. */
 void reload_if_changed(void)
 {
+	static atomic_bool registered;
 	if (!source.follow || shim_busy)
 		return;
 	long now = (long)time(NULL);
@@ -379,17 +424,22 @@ void reload_if_changed(void)
 	if (seen == now ||
 	    !atomic_compare_exchange_strong(&last_look, &seen, now))
 		return;
+	if (!atomic_exchange(&registered, true))
+		pthread_atfork(NULL, NULL, reload_after_fork);
 	int me = (int)getpid(), other = 0;
 	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&
 	    (other == me || /* a thread of ours is at it */
 	     !atomic_compare_exchange_strong(&reloader, &other, me)))
 		return;
+	struct uncut u;
 	int saved = errno;
+	uncut_begin(&u);
 	shim_busy++;
 	reload();
 	shim_busy--;
-	errno = saved;
 	atomic_store(&reloader, 0);
+	uncut_end(&u);
+	errno = saved;
 }
 
 /* ---- once ---------------------------------------------------------- */
@@ -409,9 +459,12 @@ bool shim_load(void)
 			real_resolve();
 			load();
 			shim_busy--;
-			errno = saved;
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
+			/* Outside the load: other threads go on meanwhile. */
+			if (settle_after_load)
+				resolver_settle(SETTLE_MS);
+			errno = saved;
 			return true;
 		}
 		if (seen == SHIM_READY)
@@ -438,6 +491,9 @@ __attribute__((constructor)) static void on_load(void)
 					       : "");
 	/* Any value but a plain "no" asks for it (a bad one is reported). */
 	if ((check && *check && (!config_bool(check, &yes) || yes)) ||
-	    (strict && *strict && (!config_bool(strict, &yes) || yes)))
+	    (strict && *strict && (!config_bool(strict, &yes) || yes))) {
+		in_constructor = true;
 		shim_ready();
+		in_constructor = false;
+	}
 }

@@ -1,0 +1,280 @@
+/* The background resolver: one thread per process, for targets no lookup
+ * of the program's resolves, so that connect never does and never waits.
+ *
+ * It resolves what is wanted: the named targets of address rules (marked
+ * when the rules load), a reload's new targets (so that an address a
+ * program kept goes to the new target), a name's real address once a
+ * reload unmapped it, and any target a connect found without an answer.
+ * A failure is retried after 1 s, then twice as long each time, up to
+ * 32 s (targets.c); an address rule's target is retried until it
+ * resolves, the others while a connect wants them.
+ *
+ * Like a lookup it never holds the rules across the resolver: it copies a
+ * wanted target's host, lets go, resolves, then stores the answer into
+ * whatever target of that host the rules in force have by then.
+ *
+ * The thread sleeps on a futex word; connect wakes it with an atomic
+ * increment and FUTEX_WAKE, which are async-signal-safe. It is started on
+ * paths that are not connect's (loading, a reload, a lookup), with every
+ * signal blocked, so no handler of the program runs on it and nothing can
+ * cut it off. After a fork the child has no such thread; its next lookup
+ * starts one. Without pthread_create (glibc before 2.34 in a program
+ * without libpthread) lookups do its passes themselves. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "current.h"
+#include "log.h"
+#include "real.h"
+#include "resolver.h"
+#include "rules.h"
+#include "slots.h"
+#include "targets.h"
+
+/* As in real.c: the oldest dlsym, so that the library loads on old glibc;
+ * and pthread_create found at run time, not bound to glibc 2.34's. */
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+#elif defined(__GLIBC__) && defined(__aarch64__)
+__asm__(".symver dlsym, dlsym@GLIBC_2.17");
+#endif
+
+#define PASS_MAX 256 /* targets resolved in one pass, at most */
+
+_Atomic bool resolver_missing;
+static _Atomic bool needed;
+static _Atomic bool running; /* in this process (cleared in a fork's child) */
+static _Atomic bool unavailable; /* no pthread_create: lookups do passes */
+static _Atomic unsigned wake_word; /* bumped to wake the thread */
+static _Atomic unsigned passed;	   /* wake_word as a finished pass began */
+
+static long futex(_Atomic unsigned *word, int op, unsigned val,
+		  const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+/* ---- one pass ------------------------------------------------------ */
+
+/* Resolves one wanted target of the rules in force; false when none is
+ * due. */
+static bool resolve_one_target(void)
+{
+	char host[NAME_MAX_LEN + 1];
+	bool literal = false, found;
+	unsigned ticket;
+	struct addrinfo *res = NULL;
+	const struct ruleset *rs = current_enter(&ticket);
+	found = rs && targets_next_due(rules_targets(rs), now_seconds(), host,
+				       &literal);
+	current_leave(ticket);
+	if (!found)
+		return false;
+	int rc = target_lookup(host, literal, AF_UNSPEC, 0, &res);
+	rs = current_enter(&ticket);
+	struct target *t = rs ? targets_find(rules_targets(rs), host) : NULL;
+	if (t && rc) {
+		target_failed(t);
+		/* Only an address rule's target is retried on its own. */
+		if (!t->for_addr_rule)
+			atomic_store_explicit(&t->wanted, false,
+					      memory_order_relaxed);
+	} else if (t) {
+		target_store(t, res, AF_UNSPEC);
+	}
+	current_leave(ticket);
+	if (!rc)
+		real.freeaddrinfo(res);
+	if (rc)
+		log_msg(LOG_INFO, "%s does not resolve (%s); connects through it "
+				  "fail with EHOSTUNREACH until it does",
+			host, gai_strerror(rc));
+	return true;
+}
+
+/* The real address of a name that no rule maps (any more), for addresses
+ * of it a program kept. */
+static unsigned resolve_one_own(unsigned from)
+{
+	char name[NAME_MAX_LEN + 1], again[NAME_MAX_LEN + 1];
+	unsigned index = slot_next_wanted(from, now_seconds(), name);
+	struct addrinfo *res;
+	if (!index)
+		return 0;
+	struct target *own = slot_own(index);
+	int rc = target_lookup(name, false, AF_UNSPEC, 0, &res);
+	/* The slot may have gone to another name meanwhile. */
+	if (slot_name(index, again) && !strcmp(again, name)) {
+		if (rc)
+			target_failed(own);
+		else
+			target_store(own, res, AF_UNSPEC);
+	}
+	atomic_store_explicit(&own->wanted, false, memory_order_relaxed);
+	if (!rc)
+		real.freeaddrinfo(res);
+	return index + 1;
+}
+
+/* Returns the CLOCK_MONOTONIC second the next retry is due, or 0. */
+static long pass(void)
+{
+	int n = 0;
+	while (n < PASS_MAX && resolve_one_target())
+		n++;
+	for (unsigned from = 1; n < PASS_MAX && (from = resolve_one_own(from));)
+		n++;
+	unsigned ticket;
+	const struct ruleset *rs = current_enter(&ticket);
+	long next = rs ? targets_next_retry(rules_targets(rs)) : 0;
+	current_leave(ticket);
+	if (n == PASS_MAX)
+		next = now_seconds();
+	return next;
+}
+
+/* ---- the thread ---------------------------------------------------- */
+
+static void *run(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		unsigned w = atomic_load(&wake_word);
+		long next = pass();
+		atomic_store(&passed, w);
+		futex(&passed, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+		struct timespec wait = {1, 0}, *timeout = NULL;
+		if (next) {
+			long s = next - now_seconds();
+			wait.tv_sec = s < 1 ? 1 : s;
+			timeout = &wait;
+		}
+		futex(&wake_word, FUTEX_WAIT_PRIVATE, w, timeout);
+	}
+	return NULL;
+}
+
+static void after_fork_child(void)
+{
+	atomic_store(&running, false);
+	atomic_store(&resolver_missing, atomic_load(&needed));
+}
+
+typedef int create_fn(pthread_t *, const pthread_attr_t *,
+		      void *(*)(void *), void *);
+typedef int stacksize_fn(pthread_attr_t *, size_t);
+
+static void start(void)
+{
+	static atomic_bool registered;
+	if (!atomic_exchange(&registered, true))
+		pthread_atfork(NULL, NULL, after_fork_child);
+	if (atomic_exchange(&running, true))
+		return;
+	create_fn *create = (create_fn *)dlsym(RTLD_DEFAULT, "pthread_create");
+	stacksize_fn *stacksize =
+		(stacksize_fn *)dlsym(RTLD_DEFAULT, "pthread_attr_setstacksize");
+	pthread_attr_t attr;
+	pthread_t id;
+	sigset_t all, old;
+	int rc = -1;
+	if (create && !pthread_attr_init(&attr)) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (stacksize)
+			stacksize(&attr, 256 * 1024);
+		/* The thread inherits the mask. sigprocmask is per thread in
+		 * glibc and musl, and binds to a version old glibc has. */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		rc = create(&id, &attr, run, NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		pthread_attr_destroy(&attr);
+	}
+	if (rc) {
+		atomic_store(&running, false);
+		atomic_store(&unavailable, true);
+	} else {
+		atomic_store(&resolver_missing, false);
+	}
+}
+
+void resolver_needed(bool start_now)
+{
+	atomic_store(&needed, true);
+	if (start_now && !atomic_load(&running) && !atomic_load(&unavailable))
+		start();
+	resolver_wake();
+}
+
+void resolver_ensure_slow(void)
+{
+	int saved = errno;
+	if (atomic_load(&needed) && !atomic_load(&running)) {
+		if (!atomic_load(&unavailable))
+			start();
+		resolver_inline();
+	}
+	errno = saved;
+}
+
+void resolver_wake(void)
+{
+	int saved = errno;
+	atomic_store_explicit(&needed, true, memory_order_relaxed);
+	atomic_fetch_add(&wake_word, 1);
+	if (atomic_load_explicit(&running, memory_order_relaxed))
+		futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	else
+		atomic_store(&resolver_missing, true);
+	errno = saved;
+}
+
+bool resolver_settle(long ms)
+{
+	if (!atomic_load(&running))
+		resolver_ensure_slow();
+	if (!atomic_load(&running))
+		return true; /* done inline, or nothing to do */
+	unsigned want = atomic_fetch_add(&wake_word, 1) + 1;
+	futex(&wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += ms % 1000 * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		unsigned seen = atomic_load(&passed);
+		if ((int)(seen - want) >= 0)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = (end.tv_sec - now.tv_sec) * 1000000000L +
+			    (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return false;
+		struct timespec wait = {left / 1000000000L, left % 1000000000L};
+		futex(&passed, FUTEX_WAIT_PRIVATE, seen, &wait);
+	}
+}
+
+/* Only without pthread_create, that is in a program of one thread. */
+void resolver_inline(void)
+{
+	if (!atomic_load(&needed) || atomic_load(&running) ||
+	    !atomic_load(&unavailable))
+		return;
+	int saved = errno;
+	pass();
+	errno = saved;
+}
