@@ -455,10 +455,13 @@ bool shim_load(void)
 		int seen = SHIM_NEW, me = (int)getpid();
 		if (atomic_compare_exchange_strong(&shim_state, &seen, me)) {
 			int saved = errno;
+			struct uncut u; /* cut off, it would leave shim_state set */
+			uncut_begin(&u);
 			shim_busy++;
 			real_resolve();
 			load();
 			shim_busy--;
+			uncut_end(&u);
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
 			/* Outside the load: other threads go on meanwhile. */

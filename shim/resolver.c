@@ -6,7 +6,7 @@
  * program kept goes to the new target), a name's real address once a
  * reload unmapped it, and any target a connect found without an answer.
  * A failure is retried after 1 s, then twice as long each time, up to
- * 32 s (targets.c); an address rule's target is retried until it
+ * 8 s (targets.c); an address rule's target is retried until it
  * resolves, the others while a connect wants them.
  *
  * Like a lookup it never holds the rules across the resolver: it copies a

@@ -159,7 +159,7 @@ void target_store(struct target *t, const struct addrinfo *list, int asked)
 	atomic_store_explicit(&t->wanted, false, memory_order_relaxed);
 }
 
-#define BACKOFF_MAX 32 /* seconds between retries of a target, at most */
+#define BACKOFF_MAX 8 /* seconds between retries of a target, at most */
 
 /* A failure keeps the last good answer; the next retry waits 1 s, then
  * twice as long each time, up to BACKOFF_MAX. */
