@@ -1,6 +1,7 @@
 /* forkserve: a multi-threaded pre-forking server's shape. A thread keeps a
- * lookup in flight (SLOWNAME, which the test's DNS answers late) while the
- * main thread looks NAME up and forks a child every 100 ms; each child
+ * lookup in flight (SLOWNAME, which the test's DNS answers late), another
+ * looks NAME up every 50 ms (and so notices edits, and reloads), while the
+ * main thread forks a child every 100 ms; each child
  * looks NAME up, connects and GETs every 100 ms until the run ends. A
  * test edits the configuration meanwhile: children forked at any moment,
  * during a reload too, must follow the edit.
@@ -40,6 +41,17 @@ static void *in_flight(void *arg)
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 		if (!getaddrinfo(slow_name, NULL, &hints, &res))
 			freeaddrinfo(res);
+	}
+	return NULL;
+}
+
+static void *looker(void *name)
+{
+	for (;;) {
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+		if (!getaddrinfo(name, NULL, &hints, &res))
+			freeaddrinfo(res);
+		sleep_ms(50);
 	}
 	return NULL;
 }
@@ -85,12 +97,11 @@ int main(int argc, char **argv)
 	pthread_t t;
 	pthread_create(&t, NULL, in_flight, NULL);
 	pthread_detach(t);
+	pthread_create(&t, NULL, looker, (void *)name);
+	pthread_detach(t);
 	/* Children are forked for the first half of the run, and all live to
 	 * its end. */
 	while (now_ms() < end - 1000ll * atoi(argv[4]) / 2) {
-		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-		if (!getaddrinfo(name, NULL, &hints, &res))
-			freeaddrinfo(res);
 		fflush(stdout);
 		pid_t pid = fork();
 		if (pid == 0)
