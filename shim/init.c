@@ -172,20 +172,22 @@ static bool in_constructor;
 static bool settle_after_load;
 
 /* Between the old ruleset's last reader and the new one's use of what
- * they left: the targets they found, then the new targets resolved (on
- * the background resolver, for a bounded time: addresses programs kept
- * go to the new targets from their first connect), then the names they
- * numbered re-matched. Meanwhile the slots still lead to the old rules,
+ * they left: the targets they found, then the new targets and the real
+ * addresses of names no rule maps any more resolved (on the background
+ * resolver, for a bounded time: addresses programs kept go to the new
+ * targets from their first connect), then the names they numbered
+ * re-matched. Meanwhile the slots still lead to the old rules,
  * which are still there. */
 static void take_over(struct ruleset *next, const struct ruleset *old)
 {
 	targets_inherit(rules_targets(next), rules_targets(old));
-	if (targets_want_unresolved(rules_targets(next), false)) {
+	bool wanted = targets_want_unresolved(rules_targets(next), false);
+	if (slots_want_unmapped(next) || wanted) {
 		resolver_needed(true);
 		resolver_settle(SETTLE_MS);
 	}
 	slots_rematch(next);
-	resolver_wake(); /* names the edit unmapped, if any */
+	resolver_wake(); /* names unmapped past the first few, if any */
 }
 
 /* The rules of `cfg` in force, and connect told whether address rules

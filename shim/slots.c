@@ -238,6 +238,26 @@ bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1])
  * the lookup that noticed the edit. */
 #define UNMAPPED_RESOLVED 64
 
+/* Before re-matching: marks the own address of the names `rs` will not
+ * map as wanted, so that the background resolver can have them before the
+ * slots lead there; how many. */
+unsigned slots_want_unmapped(const struct ruleset *rs)
+{
+	unsigned nunmapped = 0;
+	table_lock_take();
+	for (unsigned i = 1; i < next_unused && nunmapped < UNMAPPED_RESOLVED; i++) {
+		struct slot *s = &slots[i];
+		struct match m;
+		if (!s->listed || rules_match_name(rs, s->key, &m) ||
+		    atomic_load_explicit(&s->own.resolved, memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&s->own.wanted, true, memory_order_relaxed);
+		nunmapped++;
+	}
+	table_lock_drop();
+	return nunmapped;
+}
+
 void slots_rematch(const struct ruleset *rs)
 {
 	unsigned nunmapped = 0;
