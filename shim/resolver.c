@@ -24,7 +24,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -47,6 +46,10 @@ __asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
 #elif defined(__GLIBC__) && defined(__aarch64__)
 __asm__(".symver dlsym, dlsym@GLIBC_2.17");
 #endif
+
+/* From linux/futex.h, which musl's toolchain does not ship. */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
 
 #define PASS_MAX 256 /* targets resolved in one pass, at most */
 
