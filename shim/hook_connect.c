@@ -109,7 +109,15 @@ static void to_target(int fd, const struct target *t, const struct rule *r,
 			 .pos = s->pos,
 			 .port = r && r->target_port ? r->target_port : a->port,
 			 .fd = fd};
-	if (!target_pick(t, &p, &out->to, &out->len)) {
+	bool picked = target_pick(t, &p, &out->to, &out->len);
+	/* The one exception to "connect never waits" (RESOLVER_SETTLE_MS):
+	 * a process whose first hooked call is a connect through an address
+	 * rule (curl and Bun to *.localhost, a new process each time) would
+	 * otherwise fail its first and only connect. */
+	if (!picked && !atomic_load_explicit(&t->resolved, memory_order_acquire) &&
+	    shim_settle_once() && resolver_settle(RESOLVER_SETTLE_MS))
+		picked = target_pick(t, &p, &out->to, &out->len);
+	if (!picked) {
 		out->err = EHOSTUNREACH;
 		if (!atomic_load_explicit(&t->resolved, memory_order_acquire))
 			unresolved((struct target *)t, a, r);
@@ -163,7 +171,7 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 		a.port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	else
 		return false; /* AF_UNIX and the rest: no rule is about them */
-	if (!shim_ready())
+	if (!shim_ready_for(true))
 		return false;
 	struct synth s = {0};
 	bool synthetic = synth_decode(sa, len, &s);
@@ -172,6 +180,8 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct ruleset *rs = current_enter(&ticket);
 	bool rewritten = rs && rewrite_held(rs, fd, sa, synthetic, s, a, out);
 	current_leave(ticket);
+	if (rewritten)
+		resolver_poke(); /* an edit reaches a program that only connects */
 	return rewritten;
 }
 

@@ -61,6 +61,7 @@ static bool lookup_ready(const char *node)
 	if (!node || !shim_ready())
 		return false;
 	reload_if_changed();
+	resolver_note_lookup();
 	resolver_ensure();
 	return true;
 }
@@ -438,6 +439,38 @@ static int answer(struct lookup *lk, const char *node, const char *service,
 	return 0;
 }
 
+/* An answer that leads to an address rule's public address (and port,
+ * when the program named one): the program is about to connect there, so
+ * the rule's named target is wanted now, and the lookup, not the connect,
+ * gives the background resolver up to RESOLVER_SETTLE_MS for it the first
+ * time (a lookup may wait for DNS: Node runs it on a worker thread).
+ * Until then nothing resolves an address rule's target that no one uses. */
+static void foresee(const struct addrinfo *res)
+{
+	const struct rule *rules[ROUTES_MAX];
+	bool first = false, any = false;
+	unsigned ticket;
+	if (atomic_load_explicit(&shim_connect_filter, memory_order_acquire) !=
+	    CONNECT_ALL)
+		return;
+	const struct ruleset *rs = current_enter(&ticket);
+	for (const struct addrinfo *ai = res; rs && ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		size_t n = rules_match_addr_all(rs, ai->ai_addr,
+						answer_port(ai), rules,
+						ROUTES_MAX);
+		for (size_t i = 0; i < n; i++)
+			any |= target_foreseen(rules[i]->target, &first);
+	}
+	current_leave(ticket);
+	if (!any)
+		return;
+	resolver_needed(true);
+	if (first)
+		resolver_settle(RESOLVER_SETTLE_MS);
+}
+
 SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 			    const struct addrinfo *hints, struct addrinfo **res)
 {
@@ -453,9 +486,17 @@ SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 	if ((h.ai_flags & AI_NUMERICHOST) ||
 	    (h.ai_family != AF_UNSPEC && h.ai_family != AF_INET &&
 	     h.ai_family != AF_INET6) ||
-	    !lookup_ready(node))
-		return real.getaddrinfo(node, service, hints, res);
-	return answer(&lk, node, service, hints, &h, res);
+	    !lookup_ready(node)) {
+		int rc = real.getaddrinfo(node, service, hints, res);
+		if (!rc && atomic_load_explicit(&shim_state, memory_order_acquire) ==
+				   SHIM_READY)
+			foresee(*res);
+		return rc;
+	}
+	int rc = answer(&lk, node, service, hints, &h, res);
+	if (!rc)
+		foresee(*res);
+	return rc;
 }
 
 /* ---- the hostent family --------------------------------------------- */

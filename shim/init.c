@@ -159,17 +159,20 @@ static void set_log_level(const struct config *cfg)
 					 : LOG_WARN;
 }
 
-/* How long a new ruleset's targets get on the background resolver before
- * the rules go in force (a reload) or the loading call goes on (the first
- * load): time for an answer from /etc/hosts or a nameserver that works;
- * a target that takes longer goes in force unresolved, and connects that
- * need it fail with EHOSTUNREACH until it resolves. */
-#define SETTLE_MS 200
-
 /* Set while the constructor loads (strict or check mode): no DNS there. */
 static bool in_constructor;
-/* The first load has named targets for the background resolver. */
-static bool settle_after_load;
+/* Set while a connect loads the rules. */
+static bool by_connect;
+/* The first load, by a connect, has named targets for the background
+ * resolver: the first connect through a rule whose target has no answer
+ * yet waits RESOLVER_SETTLE_MS for it, once. */
+static _Atomic bool settle_once;
+
+bool shim_settle_once(void)
+{
+	return atomic_load_explicit(&settle_once, memory_order_relaxed) &&
+	       atomic_exchange(&settle_once, false);
+}
 
 /* Between the old ruleset's last reader and the new one's use of what
  * they left: the targets they found, then the new targets and the real
@@ -184,7 +187,7 @@ static void take_over(struct ruleset *next, const struct ruleset *old)
 	bool wanted = targets_want_unresolved(rules_targets(next), false);
 	if (slots_want_unmapped(next) || wanted) {
 		resolver_needed(true);
-		resolver_settle(SETTLE_MS);
+		resolver_settle(RESOLVER_SETTLE_MS);
 	}
 	slots_rematch(next);
 	resolver_wake(); /* names unmapped past the first few, if any */
@@ -204,17 +207,26 @@ static void put_in_force(struct config *cfg)
 	if (old)
 		targets_inherit(rules_targets(rs), rules_targets(old));
 	rules_note_ports(rs);
-	/* Before the address rules apply, so that connect finds them wanted. */
-	bool first_wanted =
-		!old && targets_want_unresolved(rules_targets(rs), true);
+	/* Loaded by a connect, the program may only ever connect (curl, Bun,
+	 * Node's net.connect to an address), and a connect cannot start the
+	 * thread: every address rule's named target is wanted now, and the
+	 * thread follows the file for it. Loaded by a lookup, a target is
+	 * wanted when a lookup's answer or a connect leads to its rule.
+	 * Before the address rules apply, so that connect finds them wanted. */
+	bool first_wanted = !old && by_connect &&
+			    targets_want_unresolved(rules_targets(rs), true);
+	if (!old)
+		resolver_init();
 	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL
 						   : CONNECT_SYNTH_ONLY,
 			      memory_order_release);
-	if (first_wanted) {
+	if (!old && by_connect && source.follow && rules_have_addrs(rs))
+		atomic_store(&resolver_watch, true);
+	if (first_wanted || atomic_load(&resolver_watch)) {
 		resolver_needed(!in_constructor);
-		settle_after_load = !in_constructor;
+		atomic_store(&settle_once, first_wanted && !in_constructor);
 	}
 }
 
@@ -446,7 +458,7 @@ void reload_if_changed(void)
 
 /* ---- once ---------------------------------------------------------- */
 
-bool shim_load(void)
+bool shim_load(bool for_connect)
 {
 	if (shim_busy) {
 		if (!__atomic_load_n(&real.connect, __ATOMIC_ACQUIRE))
@@ -461,14 +473,13 @@ bool shim_load(void)
 			uncut_begin(&u);
 			shim_busy++;
 			real_resolve();
+			by_connect = for_connect;
 			load();
+			by_connect = false;
 			shim_busy--;
 			uncut_end(&u);
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
-			/* Outside the load: other threads go on meanwhile. */
-			if (settle_after_load)
-				resolver_settle(SETTLE_MS);
 			errno = saved;
 			return true;
 		}

@@ -156,6 +156,7 @@ void target_store(struct target *t, const struct addrinfo *list, int asked)
 	}
 	atomic_store_explicit(&t->backoff, 0, memory_order_relaxed);
 	atomic_store_explicit(&t->retry_at, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->failures, 0, memory_order_relaxed);
 	atomic_store_explicit(&t->wanted, false, memory_order_relaxed);
 }
 
@@ -163,13 +164,15 @@ void target_store(struct target *t, const struct addrinfo *list, int asked)
 
 /* A failure keeps the last good answer; the next retry waits 1 s, then
  * twice as long each time, up to BACKOFF_MAX. */
-void target_failed(struct target *t)
+int target_failed(struct target *t)
 {
 	int b = atomic_load_explicit(&t->backoff, memory_order_relaxed);
 	b = b ? (b * 2 > BACKOFF_MAX ? BACKOFF_MAX : b * 2) : 1;
 	atomic_store_explicit(&t->backoff, b, memory_order_relaxed);
 	atomic_store_explicit(&t->retry_at, now_seconds() + b,
 			      memory_order_relaxed);
+	return atomic_fetch_add_explicit(&t->failures, 1,
+					 memory_order_relaxed) + 1;
 }
 
 int target_resolve(struct target *t, const char *host, int family, int flags,
@@ -210,6 +213,39 @@ bool targets_want_unresolved(struct targets *ts, bool addr_rules_only)
 	return any;
 }
 
+bool targets_want_untried(struct targets *ts)
+{
+	bool any = false;
+	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
+		struct target *t = &e->t;
+		if (t->literal || !t->for_addr_rule ||
+		    atomic_load_explicit(&t->resolved, memory_order_acquire) ||
+		    atomic_load_explicit(&t->backoff, memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&t->wanted, true, memory_order_relaxed);
+		any = true;
+	}
+	return any;
+}
+
+/* Wanted again after it was given up: another RETRIES_MAX tries. */
+static bool want_again(struct target *t)
+{
+	if (atomic_exchange_explicit(&t->wanted, true, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&t->failures, 0, memory_order_relaxed);
+	return true;
+}
+
+bool target_foreseen(struct target *t, bool *first)
+{
+	if (t->literal || atomic_load_explicit(&t->resolved, memory_order_acquire) ||
+	    atomic_load_explicit(&t->wanted, memory_order_relaxed))
+		return false;
+	*first |= !atomic_load_explicit(&t->backoff, memory_order_relaxed);
+	return want_again(t);
+}
+
 bool targets_next_due(const struct targets *ts, long now,
 		      char host[NAME_MAX_LEN + 1], bool *literal)
 {
@@ -245,9 +281,7 @@ struct target *targets_find(const struct targets *ts, const char *host)
 
 bool target_unreachable(struct target *t)
 {
-	if (t->literal)
-		return false;
-	return !atomic_exchange_explicit(&t->wanted, true, memory_order_relaxed);
+	return !t->literal && want_again(t);
 }
 
 bool target_warn_due(struct target *t)

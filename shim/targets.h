@@ -39,6 +39,7 @@ struct target {
 	_Atomic bool wanted;
 	_Atomic long retry_at;
 	_Atomic int backoff;
+	_Atomic int failures; /* in a row, since the last want */
 	_Atomic long warned_at; /* a connect warned: at most once a minute */
 };
 
@@ -79,13 +80,20 @@ struct target *targets_find(const struct targets *ts, const char *host);
 int target_lookup(const char *host, bool literal, int family, int flags,
 		  struct addrinfo **list);
 void target_store(struct target *t, const struct addrinfo *list, int asked);
-void target_failed(struct target *t);
+#define RETRIES_MAX 5 /* failures in a row before a target is given up */
+/* Returns the failures in a row. */
+int target_failed(struct target *t);
 int target_resolve(struct target *t, const char *host, int family, int flags,
 		   struct addrinfo **list);
 
 /* For the background resolver: named targets with no answer are wanted
  * (all of them, or those of address rules); true when there is one. */
 bool targets_want_unresolved(struct targets *ts, bool addr_rules_only);
+/* Address rules' named targets never tried yet are wanted. */
+bool targets_want_untried(struct targets *ts);
+/* A lookup's answer leads to an address rule with this target: true when
+ * that made it wanted; *first when it was never tried. */
+bool target_foreseen(struct target *t, bool *first);
 /* A wanted target whose retry is due at `now`: its host copied out. */
 bool targets_next_due(const struct targets *ts, long now,
 		      char host[NAME_MAX_LEN + 1], bool *literal);
@@ -93,8 +101,9 @@ bool target_due(const struct target *t, long now);
 long targets_next_retry(const struct targets *ts); /* 0: none waits */
 long now_seconds(void);
 
-/* connect, with no usable address: marks the target wanted; true when the
- * resolver must be woken (it did not know). Async-signal-safe. */
+/* connect, with no usable address: marks the target wanted (a target
+ * given up gets RETRIES_MAX more tries); true when the resolver must be
+ * woken (it did not know). Async-signal-safe. */
 bool target_unreachable(struct target *t);
 /* True at most once a minute per target: connect's warning. */
 bool target_warn_due(struct target *t);
