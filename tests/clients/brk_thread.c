@@ -24,6 +24,9 @@
  *       (SECCOMP_FILTER_FLAG_TSYNC, as Chromium's sandbox does) that kills
  *       the process on socket(): the program itself never opens a socket
  *       again. Prints "sandboxed" then, after SECS seconds, "survived"
+ *   brk_thread idle PORT SECS
+ *       a lookup of localhost with service PORT (no connect), then nothing
+ *       for SECS seconds but "t=N threads=K" once a second (fix-reload)
  *   brk_thread closefds SECS
  *       a lookup of localhost, then closes every fd from 3 up (daemonizing),
  *       makes a datagram socketpair (it gets fds 3 and 4: the program's own)
@@ -234,6 +237,20 @@ static int closefds(int secs)
 	return 0;
 }
 
+static int idle(const char *port, int secs)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int rc = getaddrinfo("localhost", port, &hints, &res);
+	printf("lookup localhost rc=%d\n", rc);
+	if (!rc)
+		freeaddrinfo(res);
+	for (int i = 1; i <= secs; i++) {
+		sleep(1);
+		printf("t=%d threads=%d\n", i, threads());
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -247,6 +264,8 @@ int main(int argc, char **argv)
 		return firstconnect(argv[2], atoi(argv[3]));
 	if (argc >= 3 && !strcmp(argv[1], "sandbox"))
 		return sandbox(atoi(argv[2]));
+	if (argc >= 4 && !strcmp(argv[1], "idle"))
+		return idle(argv[2], atoi(argv[3]));
 	if (argc >= 3 && !strcmp(argv[1], "closefds"))
 		return closefds(atoi(argv[2]));
 	fprintf(stderr, "usage: see the top of brk_thread.c\n");

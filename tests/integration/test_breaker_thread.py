@@ -121,3 +121,37 @@ class BreakerThread(CondBase):
         lines = (first + out).splitlines()
         self.assertIn(f"body=listener={GW}", out,
                       "6 s of connects after the edit: never the new target\n" + "\n".join(lines[-5:]) + err)
+
+    def test_target_that_never_resolves_is_given_up(self):
+        """breaker item 18: an address rule whose target never resolves was
+        retried every 8 s for the process's whole life, in every process
+        of a container (a thread and a DNS query each). The program's
+        lookup leads to the rule (localhost:8080), so the target is wanted;
+        then no one asks again: after RETRIES_MAX failures the queries stop
+        and the thread ends. A connect or a lookup that needs it later gets
+        another round (test_silent_dns)."""
+        self.dset("never.test", a=["127.0.0.5"])
+        self.dns.drop("never.test")
+        self._cleanups_cond.append(lambda: self.dns.drop("never.test", False))
+        path = self.rules("127.0.0.1:8080 = never.test:9000")
+        secs = 40
+        self.dns.count("never.test")
+        before = self.dns.count("never.test")
+        p = self.start_prog([self.c("brk_thread"), "idle", "8080", str(secs)], config=path,
+                            env={"RES_OPTIONS": "timeout:1 attempts:1"})
+        try:
+            time.sleep(secs - 12)
+            mid = self.dns.count("never.test")
+            time.sleep(10)
+            late = self.dns.count("never.test")
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        lines = out.splitlines()
+        self.note(f"queries for never.test: {mid - before} in the first {secs - 12} s, "
+                  f"{late - mid} in the 10 s after; {lines[-1] if lines else ''}")
+        self.assertGreater(mid, before, "the condition: the target was tried\n" + out + err)
+        self.assertEqual(late, mid, "the target was still retried after its tries were used up\n" + out + err)
+        self.assertIn(f"t={secs} threads=1", out, "the library's thread outlived its work\n" + out + err)
