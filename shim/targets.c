@@ -6,8 +6,11 @@
  * resolution keeps the last good answer, so addresses already handed out
  * keep working through a passing DNS failure.
  *
- * Writers are lookups, one at a time per target (another lookup that finds
- * one in progress skips storing: its answer is as fresh). Readers are
+ * Writers are lookups and the background resolver (resolver.c), one at a
+ * time per target (another that finds one in progress skips storing: its
+ * answer is as fresh); they resolve holding nothing, then store with
+ * signals blocked and cancellation off (current.h's uncut), so that no
+ * writer mark is left behind by a call cut off there. Readers are
  * connect and sendto, possibly in a signal handler: they copy what they
  * need from the active copy and check its generation did not move. A
  * writer only ever writes the inactive copy, so a reader that interrupts a

@@ -95,16 +95,16 @@ class ForkDuringReload(CondBase):
         self.dns.delay("lag.test", 2.0)
         self._cleanups_cond.append(lambda: self.dns.delay("lag.test", None))
         path = self.rules("auth.localhost = server:9000")
-        p = self.start_prog([self.c("forkserve"), "lag.test", "auth.localhost", "80", str(10 * SLOW)],
-                            config=path)
+        # not under valgrind: it would be one memcheck per child, dozens
+        p = self.start_prog([self.c("forkserve"), "lag.test", "auth.localhost", "80", "10"],
+                            config=path, valgrind=False)
         lines = []
         reader = threading.Thread(target=lambda: lines.extend(l.strip() for l in p.stdout), daemon=True)
         reader.start()
         try:
-            time.sleep(1.0 * SLOW)
-            t0 = now_ms()
+            time.sleep(1.0)
             write_file(path, "[map]\nauth.localhost = server:9001\n")
-            p.wait(60 * SLOW)
+            p.wait(60)
         finally:
             if p.poll() is None:
                 p.kill()
