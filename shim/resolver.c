@@ -266,10 +266,16 @@ static bool want_untried(void)
 	return any;
 }
 
+/* Not started here: a thread started just before the fork would be in
+ * the middle of the resolver's locks as the child is made. The parent's
+ * next lookup starts it; the child starts its own. */
 static void before_fork(void)
 {
-	if (want_untried())
-		resolver_needed(true);
+	if (want_untried()) {
+		atomic_store(&needed, true);
+		if (!atomic_load(&running))
+			atomic_store(&resolver_missing, true);
+	}
 }
 
 /* pthread_create in a fork's child handler: glibc and musl have reset
