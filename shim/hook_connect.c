@@ -19,6 +19,7 @@
 #include "current.h"
 #include "init.h"
 #include "log.h"
+#include "resolver.h"
 #include "rules.h"
 #include "slots.h"
 #include "targets.h"
@@ -81,6 +82,25 @@ static void log_failure(const struct asker *a, const struct rule *r)
 	ll_emit(&l);
 }
 
+/* A target with no answer yet: connect never resolves and never waits
+ * for anyone's lookup. It fails at once, and the background resolver
+ * (resolver.c) is told; one warning a minute per target. */
+static void unresolved(struct target *t, const struct asker *a,
+		       const struct rule *r)
+{
+	if (target_unreachable(t))
+		resolver_wake();
+	if (log_level < LOG_WARN || !target_warn_due(t))
+		return;
+	struct logline l = {.len = 0};
+	ll_public(&l, a);
+	ll_str(&l, ": ");
+	ll_str(&l, r ? r->target_host : "its own address");
+	ll_str(&l, " has not resolved (yet): failing with EHOSTUNREACH "
+		   "while it is retried in the background");
+	ll_emit(&l);
+}
+
 static void to_target(int fd, const struct target *t, const struct rule *r,
 		      const struct synth *s, const struct asker *a,
 		      struct redirect *out)
@@ -89,9 +109,19 @@ static void to_target(int fd, const struct target *t, const struct rule *r,
 			 .pos = s->pos,
 			 .port = r && r->target_port ? r->target_port : a->port,
 			 .fd = fd};
-	if (!target_pick(t, &p, &out->to, &out->len)) {
+	bool picked = target_pick(t, &p, &out->to, &out->len);
+	/* The one exception to "connect never waits" (RESOLVER_SETTLE_MS):
+	 * a process whose first hooked call is a connect through an address
+	 * rule (curl and Bun to *.localhost, a new process each time) would
+	 * otherwise fail its first and only connect. */
+	if (!picked && !atomic_load_explicit(&t->resolved, memory_order_acquire) &&
+	    shim_settle_once() && resolver_settle(RESOLVER_SETTLE_MS))
+		picked = target_pick(t, &p, &out->to, &out->len);
+	if (!picked) {
 		out->err = EHOSTUNREACH;
-		if (log_level >= LOG_WARN)
+		if (!atomic_load_explicit(&t->resolved, memory_order_acquire))
+			unresolved((struct target *)t, a, r);
+		else if (log_level >= LOG_WARN)
 			log_failure(a, r);
 		return;
 	}
@@ -120,9 +150,6 @@ static bool rewrite_held(const struct ruleset *rs, int fd,
 	const struct rule *r = rules_match_addr(rs, sa, a.port);
 	if (!r)
 		return false;
-	/* The first use of an address rule's named target resolves it: the
-	 * one place a connect may wait for DNS, once. */
-	target_ensure(r->target);
 	s.form = form_of(sa);
 	s.pos = 0;
 	a.addr = r->name;
@@ -144,7 +171,7 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 		a.port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	else
 		return false; /* AF_UNIX and the rest: no rule is about them */
-	if (!shim_ready())
+	if (!shim_ready_for(true))
 		return false;
 	struct synth s = {0};
 	bool synthetic = synth_decode(sa, len, &s);
@@ -153,6 +180,8 @@ static bool rewrite(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct ruleset *rs = current_enter(&ticket);
 	bool rewritten = rs && rewrite_held(rs, fd, sa, synthetic, s, a, out);
 	current_leave(ticket);
+	if (rewritten)
+		resolver_poke(); /* an edit reaches a program that only connects */
 	return rewritten;
 }
 

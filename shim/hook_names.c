@@ -8,6 +8,12 @@
  * AI_V4MAPPED), so the answer has the families and the order libc gives
  * for the target, and a failure is the resolver's own code.
  *
+ * Nothing is held while the resolver runs, which may take seconds, be
+ * cancelled (getaddrinfo is a cancellation point) or be cut off by a
+ * siglongjmp out of an alarm handler: a lookup holds the rules to match
+ * the name and copy what it needs, lets go, resolves, and holds them again
+ * to store the answer into the targets of the rules in force by then.
+ *
  * getaddrinfo's lists are built by libc, from the synthetic addresses with
  * AI_NUMERICHOST, so the program frees them with the libc's own
  * freeaddrinfo whatever that libc's layout. glibc frees node by node, so
@@ -16,12 +22,14 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "current.h"
 #include "init.h"
 #include "log.h"
+#include "resolver.h"
 #include "rules.h"
 #include "slots.h"
 #include "targets.h"
@@ -30,56 +38,81 @@
 #define NETDB_INTERNAL NO_RECOVERY
 #endif
 
-/* A mapped name and the rules that apply to it, in precedence order. */
+/* A mapped name and what the rules that apply to it say, in precedence
+ * order: copied out of the rules, so that no one holds them while the
+ * resolver runs (a lookup can wait for DNS for seconds, be cancelled or
+ * be cut off by a siglongjmp there, and a reload waits for no one). */
+struct route_copy {
+	int port;
+	bool literal;
+	char host[NAME_MAX_LEN + 1];
+};
 struct lookup {
-	const struct ruleset *rs;
-	unsigned ticket;
 	char name[NAME_MAX_LEN + 1];
-	const struct rule *routes[ROUTES_MAX];
+	struct route_copy routes[ROUTES_MAX];
 	size_t nroutes;
+	bool too_many;
 };
 
-/* Holds the rules in force for a lookup of `node`; false when there are
- * none (nothing to release then). */
-static bool lookup_begin(const char *node, struct lookup *lk)
+/* Before a lookup: an edited configuration goes in force, and the
+ * background resolver is there if needed (this is not connect). */
+static bool lookup_ready(const char *node)
 {
 	if (!node || !shim_ready())
 		return false;
 	reload_if_changed();
-	lk->rs = current_enter(&lk->ticket);
-	if (!lk->rs) { /* no ruleset could be built */
-		current_leave(lk->ticket);
-		return false;
-	}
-	targets_prepare(rules_targets(lk->rs));
+	resolver_note_lookup();
+	resolver_ensure();
 	return true;
 }
 
-static bool mapped(const char *node, struct lookup *lk)
+/* The rules that apply to the name, with the rules held; false when
+ * none do. */
+static size_t match_held(const struct ruleset *rs, const char *name,
+			 const struct rule *routes[ROUTES_MAX])
 {
 	struct match m;
-	if (!rules_may_match(lk->rs, node) || !name_canonical(node, lk->name) ||
-	    !rules_match_name(lk->rs, lk->name, &m))
-		return false;
-	lk->nroutes = rules_routes(&m, lk->routes, ROUTES_MAX);
-	if (lk->nroutes > ROUTES_MAX) {
+	if (!rules_match_name(rs, name, &m))
+		return 0;
+	return rules_routes(&m, routes, ROUTES_MAX);
+}
+
+/* Whether `node` is mapped, and what its rules say, copied into `lk`. A
+ * few atomic operations and a filter for a name no rule concerns. */
+static bool mapped(const char *node, struct lookup *lk)
+{
+	const struct rule *routes[ROUTES_MAX];
+	unsigned ticket;
+	size_t n = 0;
+	const struct ruleset *rs = current_enter(&ticket);
+	if (rs && rules_may_match(rs, node) && name_canonical(node, lk->name))
+		n = match_held(rs, lk->name, routes);
+	lk->too_many = n > ROUTES_MAX;
+	lk->nroutes = n > ROUTES_MAX ? ROUTES_MAX : n;
+	for (size_t i = 0; i < lk->nroutes; i++) {
+		struct route_copy *c = &lk->routes[i];
+		c->port = routes[i]->port;
+		c->literal = routes[i]->target_literal;
+		snprintf(c->host, sizeof c->host, "%s", routes[i]->target_host);
+	}
+	current_leave(ticket);
+	if (lk->too_many)
 		log_msg(LOG_WARN, "%s: more than %d rules apply; the least "
 				  "specific are ignored",
 			lk->name, ROUTES_MAX);
-		lk->nroutes = ROUTES_MAX;
-	}
 	return lk->nroutes > 0;
 }
 
-/* The rule for a port (0: not known yet, the least specific rule). */
-static const struct rule *route_for(const struct lookup *lk, int port)
+/* The rule for a port (0: not known yet, the least specific rule), as an
+ * index into the routes; -1: none. */
+static int route_for(const struct route_copy *routes, size_t n, int port)
 {
 	if (!port)
-		return lk->routes[lk->nroutes - 1];
-	for (size_t i = 0; i < lk->nroutes; i++)
-		if (lk->routes[i]->port == port || !lk->routes[i]->port)
-			return lk->routes[i];
-	return NULL;
+		return (int)n - 1;
+	for (size_t i = 0; i < n; i++)
+		if (routes[i].port == port || !routes[i].port)
+			return (int)i;
+	return -1;
 }
 
 static void warn_unresolved(const char *name, const struct rule *r, int rc)
@@ -89,51 +122,190 @@ static void warn_unresolved(const char *name, const struct rule *r, int rc)
 		gai_strerror(rc));
 }
 
-/* The targets of the other rules, and the name's own address when ports
- * without a rule go there: connect may need them too. */
-static void refresh_others(const struct lookup *lk, unsigned index,
-			   const struct rule *primary)
+/* What the resolver said for each target of the name, before it is kept. */
+struct answers {
+	int primary;		      /* which route */
+	struct addrinfo *list[ROUTES_MAX]; /* per route; NULL: failed or a repeat */
+	int rc[ROUTES_MAX];	      /* per route; -1: the host of an earlier route */
+	int rc_any;		      /* the primary target for any family */
+	struct addrinfo *any;	      /* its answer, when the family asked has none */
+	struct addrinfo *own;	      /* the name's own address */
+	int own_rc;		      /* -1: not asked */
+};
+
+/* Resolves the name's targets, nothing held: the primary one as the
+ * program asked (family, AI_ADDRCONFIG, AI_V4MAPPED), so the answer has the
+ * families and the order libc gives, and a failure is the resolver's own
+ * code; the others, which connect may need for other ports, for any
+ * family; and the name's own address when ports without a rule go there. */
+static void resolve_all(const struct lookup *lk, int family, int flags,
+			struct answers *a)
 {
 	bool any_port = false;
+	const struct route_copy *p = &lk->routes[a->primary];
 	for (size_t i = 0; i < lk->nroutes; i++) {
-		const struct rule *r = lk->routes[i];
-		bool seen = r->target == primary->target;
+		const struct route_copy *r = &lk->routes[i];
+		bool repeat = (int)i != a->primary && !strcmp(r->host, p->host);
 		any_port |= !r->port;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = lk->routes[j]->target == r->target;
-		if (seen)
-			continue;
-		int rc = target_resolve(r->target, r->target_host, AF_UNSPEC, 0,
-					NULL);
-		if (rc)
-			warn_unresolved(lk->name, r, rc);
+		a->list[i] = NULL;
+		for (size_t j = 0; j < i && !repeat; j++)
+			repeat = !strcmp(lk->routes[j].host, r->host);
+		if (repeat && (int)i != a->primary)
+			a->rc[i] = -1;
+		else if ((int)i == a->primary)
+			a->rc[i] = target_lookup(r->host, r->literal, family,
+						 flags & (AI_ADDRCONFIG |
+							  AI_V4MAPPED | AI_ALL),
+						 &a->list[i]);
+		else
+			a->rc[i] = target_lookup(r->host, r->literal, AF_UNSPEC,
+						 0, &a->list[i]);
 	}
-	if (!any_port)
-		target_resolve(slot_own(index), lk->name, AF_UNSPEC, 0, NULL);
-}
-
-/* The slot of a mapped name with its targets resolved, and the primary
- * rule's answer from libc in `targets`. Returns 0 or an EAI_* code. */
-static int resolve_mapped(const struct lookup *lk, const struct rule *primary,
-			  int family, int flags, unsigned *index,
-			  struct addrinfo **targets)
-{
-	if (!(*index = slot_assign(lk->name, lk->routes, lk->nroutes))) {
-		log_msg(LOG_WARN, "%s: out of memory for its synthetic address",
-			lk->name);
-		return EAI_MEMORY;
-	}
-	refresh_others(lk, *index, primary);
-	int rc = target_resolve(primary->target, primary->target_host, family,
-				flags & (AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL),
-				targets);
 	/* No address of the family asked for is libc's answer, not a fault;
 	 * a target with no address at all is worth a warning. */
-	if (rc && (family == AF_UNSPEC ||
-		   target_resolve(primary->target, primary->target_host,
-				  AF_UNSPEC, 0, NULL)))
-		warn_unresolved(lk->name, primary, rc);
-	return rc;
+	a->any = NULL;
+	a->rc_any = a->rc[a->primary];
+	if (a->rc_any && family != AF_UNSPEC)
+		a->rc_any = target_lookup(p->host, p->literal, AF_UNSPEC, 0,
+					  &a->any);
+	a->own = NULL;
+	a->own_rc = any_port ? -1
+			     : target_lookup(lk->name, false, AF_UNSPEC, 0, &a->own);
+}
+
+static void answers_free(struct answers *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a->list[i] && (int)i != a->primary)
+			real.freeaddrinfo(a->list[i]);
+	if (a->own)
+		real.freeaddrinfo(a->own);
+	if (a->any)
+		real.freeaddrinfo(a->any);
+}
+
+/* What was resolved for `host`; false when nothing was (a rule that
+ * came with a reload in between). */
+static bool answer_for(const struct lookup *lk, const struct answers *a,
+		       const char *host, int family,
+		       const struct addrinfo **list, int *rc, int *asked)
+{
+	for (size_t k = 0; k <= lk->nroutes; k++) {
+		/* the primary first: its answer is the family asked */
+		size_t i = k ? k - 1 : (size_t)a->primary;
+		if (a->rc[i] == -1 || strcmp(lk->routes[i].host, host))
+			continue;
+		*rc = a->rc[i];
+		*list = a->list[i];
+		*asked = (int)i == a->primary ? family : AF_UNSPEC;
+		if (*rc && (int)i == a->primary && !a->rc_any) {
+			*rc = 0; /* none of the family asked, some of another */
+			*list = a->any;
+			*asked = AF_UNSPEC;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Keeps what was resolved for rule r's target; warns when it has no
+ * address at all. */
+static void keep(const struct lookup *lk, const struct answers *a,
+		 const struct rule *r, int family)
+{
+	const struct addrinfo *list;
+	int rc, asked;
+	if (!answer_for(lk, a, r->target_host, family, &list, &rc, &asked))
+		return;
+	if (!rc)
+		target_store(r->target, list, asked);
+	else
+		target_failed(r->target);
+	if (rc)
+		warn_unresolved(lk->name, r, rc);
+}
+
+/* With the rules held again (maybe others by now): keeps the answers in
+ * the targets of the rules that apply to the name now, gives the name its
+ * slot with those rules, and warns. False when the name's rule for this
+ * port no longer has the target that was resolved (a reload in between):
+ * the caller starts again. Runs uncut (current.h): it holds a target's
+ * writer mark and the slots' lock for a moment. */
+static bool store_held(const struct ruleset *rs, const struct lookup *lk,
+		       int port, int family, const struct answers *a,
+		       unsigned *index)
+{
+	const struct rule *routes[ROUTES_MAX];
+	struct route_copy now[ROUTES_MAX];
+	size_t n = match_held(rs, lk->name, routes);
+	if (n > ROUTES_MAX)
+		n = ROUTES_MAX;
+	for (size_t i = 0; i < n; i++)
+		now[i].port = routes[i]->port;
+	int p = n ? route_for(now, n, port) : -1;
+	if (p < 0 ||
+	    strcmp(routes[p]->target_host, lk->routes[a->primary].host))
+		return false;
+	keep(lk, a, routes[p], family);
+	for (size_t i = 0; i < n; i++) {
+		bool seen = routes[i]->target == routes[p]->target;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = routes[j]->target == routes[i]->target;
+		if (!seen)
+			keep(lk, a, routes[i], family);
+	}
+	*index = slot_assign(lk->name, routes, n);
+	if (*index && a->own_rc == 0)
+		target_store(slot_own(*index), a->own, AF_UNSPEC);
+	else if (*index && a->own_rc > 0)
+		target_failed(slot_own(*index));
+	return true;
+}
+
+#define ATTEMPTS 3 /* reloads in the middle of one lookup, at most */
+
+/* The slot of a mapped name with its targets resolved, and the primary
+ * rule's answer from libc in `targets`. Returns 0, an EAI_* code, or 1:
+ * the name is not mapped (any more) for this port. */
+static int resolve_mapped(struct lookup *lk, int port, int family, int flags,
+			  unsigned *index, struct addrinfo **targets)
+{
+	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+		struct answers a;
+		struct uncut u;
+		unsigned ticket;
+		char name[NAME_MAX_LEN + 1];
+		if (attempt && !mapped(strcpy(name, lk->name), lk))
+			return 1;
+		if ((a.primary = route_for(lk->routes, lk->nroutes, port)) < 0)
+			return 1;
+		resolve_all(lk, family, flags, &a);
+		*index = 0;
+		uncut_begin(&u);
+		const struct ruleset *rs = current_enter(&ticket);
+		bool stored = rs && store_held(rs, lk, port, family, &a, index);
+		current_leave(ticket);
+		uncut_end(&u);
+		answers_free(&a, lk->nroutes);
+		int rc = a.rc[a.primary];
+		if (!stored) {
+			if (!rc)
+				real.freeaddrinfo(a.list[a.primary]);
+			continue;
+		}
+		if (rc)
+			return rc;
+		if (!*index) {
+			real.freeaddrinfo(a.list[a.primary]);
+			log_msg(LOG_WARN, "%s: out of memory for its synthetic "
+					  "address",
+				lk->name);
+			return EAI_MEMORY;
+		}
+		*targets = a.list[a.primary];
+		return 0;
+	}
+	return EAI_AGAIN;
 }
 
 /* ---- getaddrinfo ---------------------------------------------------- */
@@ -225,7 +397,7 @@ static int synth_list(unsigned index, const struct addrinfo *targets,
 	return 0;
 }
 
-/* getaddrinfo for a name that may be mapped, the rules held. */
+/* getaddrinfo for a name that may be mapped. */
 static int answer(struct lookup *lk, const char *node, const char *service,
 		  const struct addrinfo *hints, const struct addrinfo *h,
 		  struct addrinfo **res)
@@ -238,14 +410,17 @@ static int answer(struct lookup *lk, const char *node, const char *service,
 	int rc = service_port(service, h, &port);
 	if (rc)
 		return rc; /* a bad service or hints: libc's own answer */
-	const struct rule *primary = route_for(lk, port);
-	if (!primary) /* no rule for this port: the name as it is */
+	int primary = route_for(lk->routes, lk->nroutes, port);
+	if (primary < 0) /* no rule for this port: the name as it is */
 		return real.getaddrinfo(node, service, hints, res);
 	/* A program that binds gets what it can bind: the target's address. */
 	if (h->ai_flags & AI_PASSIVE)
-		return real.getaddrinfo(primary->target_host, service, hints, res);
-	rc = resolve_mapped(lk, primary, h->ai_family, h->ai_flags, &index,
+		return real.getaddrinfo(lk->routes[primary].host, service, hints,
+					res);
+	rc = resolve_mapped(lk, port, h->ai_family, h->ai_flags, &index,
 			    &targets);
+	if (rc == 1) /* unmapped by a reload meanwhile */
+		return real.getaddrinfo(node, service, hints, res);
 	if (rc)
 		return rc;
 	rc = synth_list(index, targets, service, h, res);
@@ -264,6 +439,38 @@ static int answer(struct lookup *lk, const char *node, const char *service,
 	return 0;
 }
 
+/* An answer that leads to an address rule's public address (and port,
+ * when the program named one): the program is about to connect there, so
+ * the rule's named target is wanted now, and the lookup, not the connect,
+ * gives the background resolver up to RESOLVER_SETTLE_MS for it the first
+ * time (a lookup may wait for DNS: Node runs it on a worker thread).
+ * Until then nothing resolves an address rule's target that no one uses. */
+static void foresee(const struct addrinfo *res)
+{
+	const struct rule *rules[ROUTES_MAX];
+	bool first = false, any = false;
+	unsigned ticket;
+	if (atomic_load_explicit(&shim_connect_filter, memory_order_acquire) !=
+	    CONNECT_ALL)
+		return;
+	const struct ruleset *rs = current_enter(&ticket);
+	for (const struct addrinfo *ai = res; rs && ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		size_t n = rules_match_addr_all(rs, ai->ai_addr,
+						answer_port(ai), rules,
+						ROUTES_MAX);
+		for (size_t i = 0; i < n; i++)
+			any |= target_foreseen(rules[i]->target, &first);
+	}
+	current_leave(ticket);
+	if (!any)
+		return;
+	resolver_needed(true);
+	if (first)
+		resolver_settle(RESOLVER_SETTLE_MS);
+}
+
 SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 			    const struct addrinfo *hints, struct addrinfo **res)
 {
@@ -279,10 +486,16 @@ SHIM_EXPORT int getaddrinfo(const char *node, const char *service,
 	if ((h.ai_flags & AI_NUMERICHOST) ||
 	    (h.ai_family != AF_UNSPEC && h.ai_family != AF_INET &&
 	     h.ai_family != AF_INET6) ||
-	    !lookup_begin(node, &lk))
-		return real.getaddrinfo(node, service, hints, res);
+	    !lookup_ready(node)) {
+		int rc = real.getaddrinfo(node, service, hints, res);
+		if (!rc && atomic_load_explicit(&shim_state, memory_order_acquire) ==
+				   SHIM_READY)
+			foresee(*res);
+		return rc;
+	}
 	int rc = answer(&lk, node, service, hints, &h, res);
-	current_leave(lk.ticket);
+	if (!rc)
+		foresee(*res);
 	return rc;
 }
 
@@ -317,12 +530,9 @@ static int host_answer(const char *node, int family, struct host_answer *out);
 static int host_lookup(const char *node, int family, struct host_answer *out)
 {
 	real_ready();
-	if ((family != AF_INET && family != AF_INET6) ||
-	    !lookup_begin(node, &out->lk))
+	if ((family != AF_INET && family != AF_INET6) || !lookup_ready(node))
 		return -1;
-	int herr = host_answer(node, family, out);
-	current_leave(out->lk.ticket);
-	return herr;
+	return host_answer(node, family, out);
 }
 
 /* Lays out a hostent in the caller's buffer. */
@@ -358,8 +568,9 @@ static int host_answer(const char *node, int family, struct host_answer *out)
 	unsigned index;
 	if (!mapped(node, &out->lk))
 		return -1;
-	const struct rule *primary = route_for(&out->lk, 0);
-	int rc = resolve_mapped(&out->lk, primary, family, 0, &index, &targets);
+	int rc = resolve_mapped(&out->lk, 0, family, 0, &index, &targets);
+	if (rc == 1) /* unmapped by a reload meanwhile */
+		return -1;
 	if (rc)
 		return h_errno_for(rc);
 	out->family = family;

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "config.h"
 #include "current.h"
 #include "init.h"
+#include "resolver.h"
 #include "rules.h"
 #include "slots.h"
 #include "targets.h"
@@ -160,12 +162,38 @@ static void set_log_level(const struct config *cfg)
 					 : LOG_WARN;
 }
 
+/* Set while the constructor loads (strict or check mode): no DNS there. */
+static bool in_constructor;
+/* Set while a connect loads the rules. */
+static bool by_connect;
+/* The first load, by a connect, has named targets for the background
+ * resolver: the first connect through a rule whose target has no answer
+ * yet waits RESOLVER_SETTLE_MS for it, once. */
+static _Atomic bool settle_once;
+
+bool shim_settle_once(void)
+{
+	return atomic_load_explicit(&settle_once, memory_order_relaxed) &&
+	       atomic_exchange(&settle_once, false);
+}
+
 /* Between the old ruleset's last reader and the new one's use of what
- * they left: the targets they found, the names they numbered. */
+ * they left: the targets they found, then the new targets and the real
+ * addresses of names no rule maps any more resolved (on the background
+ * resolver, for a bounded time: addresses programs kept go to the new
+ * targets from their first connect), then the names they numbered
+ * re-matched. Meanwhile the slots still lead to the old rules,
+ * which are still there. */
 static void take_over(struct ruleset *next, const struct ruleset *old)
 {
 	targets_inherit(rules_targets(next), rules_targets(old));
+	bool wanted = targets_want_unresolved(rules_targets(next), false);
+	if (slots_want_unmapped(next) || wanted) {
+		resolver_needed(true);
+		resolver_settle(RESOLVER_SETTLE_MS);
+	}
 	slots_rematch(next);
+	resolver_wake(); /* names unmapped past the first few, if any */
 }
 
 /* The rules of `cfg` in force, and connect told whether address rules
@@ -182,11 +210,27 @@ static void put_in_force(struct config *cfg)
 	if (old)
 		targets_inherit(rules_targets(rs), rules_targets(old));
 	rules_note_ports(rs);
+	/* Loaded by a connect, the program may only ever connect (curl, Bun,
+	 * Node's net.connect to an address), and a connect cannot start the
+	 * thread: every address rule's named target is wanted now, and the
+	 * thread follows the file for it. Loaded by a lookup, a target is
+	 * wanted when a lookup's answer or a connect leads to its rule.
+	 * Before the address rules apply, so that connect finds them wanted. */
+	bool first_wanted = !old && by_connect &&
+			    targets_want_unresolved(rules_targets(rs), true);
+	if (!old)
+		resolver_init();
 	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL
 						   : CONNECT_SYNTH_ONLY,
 			      memory_order_release);
+	if (!old && by_connect && source.follow && rules_have_addrs(rs))
+		atomic_store(&resolver_watch, true);
+	if (first_wanted || atomic_load(&resolver_watch)) {
+		resolver_needed(!in_constructor);
+		atomic_store(&settle_once, first_wanted && !in_constructor);
+	}
 }
 
 /* HOSTSHIM_CHECK=1, for `hostshim --check`: list the rules, then exit. */
@@ -372,10 +416,25 @@ static void reload(void)
 	config_free(&cfg);
 }
 
+/* A fork while another thread reloads: the child has no such thread. It
+ * may have the file marked read but the old rules in force, or its slots
+ * half re-matched: it reads the file again at its next look. */
+static void reload_after_fork(void)
+{
+	if (atomic_load(&reloader)) {
+		source.present = false;
+		atomic_store(&last_look, 0);
+	}
+	atomic_store(&reloader, 0);
+}
+
 /* time() is the cheapest clock (the vDSO reads one word); a clock that
- * jumps only moves the next look. */
+ * jumps only moves the next look. The reload itself runs uncut (signals
+ * blocked, cancellation off): nothing can abandon it holding `reloader`;
+ * it waits for no one's DNS, and for readers a bounded time. */
 void reload_if_changed(void)
 {
+	static atomic_bool registered;
 	if (!source.follow || shim_busy)
 		return;
 	long now = (long)time(NULL);
@@ -383,22 +442,27 @@ void reload_if_changed(void)
 	if (seen == now ||
 	    !atomic_compare_exchange_strong(&last_look, &seen, now))
 		return;
+	if (!atomic_exchange(&registered, true))
+		pthread_atfork(NULL, NULL, reload_after_fork);
 	int me = (int)getpid(), other = 0;
 	if (!atomic_compare_exchange_strong(&reloader, &other, me) &&
 	    (other == me || /* a thread of ours is at it */
 	     !atomic_compare_exchange_strong(&reloader, &other, me)))
 		return;
+	struct uncut u;
 	int saved = errno;
+	uncut_begin(&u);
 	shim_busy++;
 	reload();
 	shim_busy--;
-	errno = saved;
 	atomic_store(&reloader, 0);
+	uncut_end(&u);
+	errno = saved;
 }
 
 /* ---- once ---------------------------------------------------------- */
 
-bool shim_load(void)
+bool shim_load(bool for_connect)
 {
 	if (shim_busy) {
 		if (!__atomic_load_n(&real.connect, __ATOMIC_ACQUIRE))
@@ -409,13 +473,18 @@ bool shim_load(void)
 		int seen = SHIM_NEW, me = (int)getpid();
 		if (atomic_compare_exchange_strong(&shim_state, &seen, me)) {
 			int saved = errno;
+			struct uncut u; /* cut off, it would leave shim_state set */
+			uncut_begin(&u);
 			shim_busy++;
 			real_resolve();
+			by_connect = for_connect;
 			load();
+			by_connect = false;
 			shim_busy--;
-			errno = saved;
+			uncut_end(&u);
 			atomic_store_explicit(&shim_state, SHIM_READY,
 					      memory_order_release);
+			errno = saved;
 			return true;
 		}
 		if (seen == SHIM_READY)
@@ -442,6 +511,9 @@ __attribute__((constructor)) static void on_load(void)
 					       : "");
 	/* Any value but a plain "no" asks for it (a bad one is reported). */
 	if ((check && *check && (!config_bool(check, &yes) || yes)) ||
-	    (strict && *strict && (!config_bool(strict, &yes) || yes)))
+	    (strict && *strict && (!config_bool(strict, &yes) || yes))) {
+		in_constructor = true;
 		shim_ready();
+		in_constructor = false;
+	}
 }

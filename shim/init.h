@@ -18,7 +18,10 @@ extern _Atomic int shim_state;
 enum { CONNECT_SYNTH_ONLY = 1, /* no address rules: only synthetic ones */
        CONNECT_ALL };
 extern _Atomic int shim_connect_filter;
-bool shim_load(void);
+bool shim_load(bool for_connect);
+/* True once, for the first connect after a load by a connect that finds
+ * its rule's target unresolved: it may wait RESOLVER_SETTLE_MS. */
+bool shim_settle_once(void);
 /* On the lookup path: puts an edited configuration file in force; looks
  * at the file at most once a second. */
 void reload_if_changed(void);
@@ -26,14 +29,18 @@ void reload_if_changed(void);
 /* True when rules may apply: loads the configuration on first use. False
  * while this thread is loading it. Once loaded, always true: a signal
  * handler that interrupts our own lookup still gets its connect rewritten. */
-static inline bool shim_ready(void)
+static inline bool shim_ready_for(bool connect)
 {
 	if (__builtin_expect(atomic_load_explicit(&shim_state,
 						  memory_order_acquire) ==
 				     SHIM_READY,
 			     1))
 		return true;
-	return shim_load();
+	return shim_load(connect);
+}
+static inline bool shim_ready(void)
+{
+	return shim_ready_for(false);
 }
 
 /* For calls that go straight to libc, possibly before anything loaded. */

@@ -391,3 +391,25 @@ const struct rule *rules_match_addr(const struct ruleset *rs,
 	HASH_FIND(hh, rs->addrs, key, sizeof key, p);
 	return p ? pattern_rule_for(p, port) : NULL;
 }
+
+size_t rules_match_addr_all(const struct ruleset *rs, const struct sockaddr *sa,
+			    uint16_t port, const struct rule **out, size_t max)
+{
+	unsigned char key[17];
+	struct pattern *p;
+	size_t n = 0;
+	if (port) {
+		const struct rule *r = rules_match_addr(rs, sa, port);
+		if (r && max)
+			out[n++] = r;
+		return n;
+	}
+	if (!rs->addrs || !addr_key(sa, key))
+		return 0;
+	HASH_FIND(hh, rs->addrs, key, sizeof key, p);
+	for (size_t i = 0; p && i < p->nports && n < max; i++)
+		out[n++] = p->ports[i];
+	if (p && p->any && n < max)
+		out[n++] = p->any;
+	return n;
+}

@@ -32,6 +32,9 @@ void rules_note_ports(const struct ruleset *rs);
 bool rules_port_may_match(uint16_t port);
 bool rules_match_name(const struct ruleset *rs, const char *name,
 		      struct match *m);
+/* Every address rule for `sa`, for any of its ports when `port` is 0. */
+size_t rules_match_addr_all(const struct ruleset *rs, const struct sockaddr *sa,
+			    uint16_t port, const struct rule **out, size_t max);
 const struct rule *rules_match_addr(const struct ruleset *rs,
 				    const struct sockaddr *sa, uint16_t port);
 size_t rules_routes(const struct match *m, const struct rule **out,

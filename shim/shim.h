@@ -4,6 +4,8 @@
  *   config.c        INI file and HOSTSHIM_MAP -> a list of rules, with messages
  *   rules.c         rule tables; which rules match a name or an address
  *   targets.c       where each rule's target is now: the resolver's answer
+ *   resolver.c      a background thread that resolves what connect needs
+ *                   and no lookup will (address rules' targets, a reload's)
  *   slots.c         names <-> synthetic addresses, and a name's routes
  *   hook_names.c    getaddrinfo, gethostbyname*, getnameinfo, gethostbyaddr*
  *   hook_connect.c  connect, sendto, sendmsg, sendmmsg: where an address is

@@ -232,14 +232,35 @@ bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1])
 
 /* After a reload: every name keeps its slot, so addresses already handed
  * out keep working, and gets the new ruleset's rules. A name no rule maps
- * any more goes where it really resolves: resolved here for the first
- * UNMAPPED_RESOLVED of them (a removed wildcard may leave thousands; the
- * rest are refused until the program looks them up again). */
+ * any more goes where it really resolves: the background resolver
+ * (resolver.c) resolves the first UNMAPPED_RESOLVED of them (a removed
+ * wildcard may leave thousands; the rest when a connect needs them), never
+ * the lookup that noticed the edit. */
 #define UNMAPPED_RESOLVED 64
+
+/* Before re-matching: marks the own address of the names `rs` will not
+ * map as wanted, so that the background resolver can have them before the
+ * slots lead there; how many. */
+unsigned slots_want_unmapped(const struct ruleset *rs)
+{
+	unsigned nunmapped = 0;
+	table_lock_take();
+	for (unsigned i = 1; i < next_unused && nunmapped < UNMAPPED_RESOLVED; i++) {
+		struct slot *s = &slots[i];
+		struct match m;
+		if (!s->listed || rules_match_name(rs, s->key, &m) ||
+		    atomic_load_explicit(&s->own.resolved, memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&s->own.wanted, true, memory_order_relaxed);
+		nunmapped++;
+	}
+	table_lock_drop();
+	return nunmapped;
+}
 
 void slots_rematch(const struct ruleset *rs)
 {
-	unsigned unmapped[UNMAPPED_RESOLVED], nunmapped = 0;
+	unsigned nunmapped = 0;
 	table_lock_take();
 	for (unsigned i = 1; i < next_unused; i++) {
 		struct slot *s = &slots[i];
@@ -253,14 +274,23 @@ void slots_rematch(const struct ruleset *rs)
 		if (n > ROUTES_MAX)
 			n = ROUTES_MAX;
 		fill(s, s->key, routes, n);
-		if (!n && nunmapped < UNMAPPED_RESOLVED)
-			unmapped[nunmapped++] = i;
+		if (!n && nunmapped < UNMAPPED_RESOLVED &&
+		    !atomic_load_explicit(&s->own.resolved, memory_order_relaxed)) {
+			atomic_store_explicit(&s->own.wanted, true,
+					      memory_order_relaxed);
+			nunmapped++;
+		}
 	}
 	table_lock_drop();
-	for (unsigned k = 0; k < nunmapped; k++) {
-		char name[NAME_MAX_LEN + 1];
-		if (slot_name(unmapped[k], name))
-			target_resolve(&slots[unmapped[k]].own, name, AF_UNSPEC,
-				       0, NULL);
-	}
+}
+
+/* For the background resolver: the first slot from `from` on whose own
+ * address a connect or a reload wants, due at `now`, its name copied out;
+ * 0 when there is none. */
+unsigned slot_next_wanted(unsigned from, long now, char name[NAME_MAX_LEN + 1])
+{
+	for (unsigned i = from ? from : 1; i < SLOT_COUNT; i++)
+		if (target_due(&slots[i].own, now) && slot_name(i, name))
+			return i;
+	return 0;
 }

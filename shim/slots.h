@@ -73,6 +73,8 @@ struct target *slot_own(unsigned index);
 const char *slot_key(unsigned index); /* musl's ai_canonname */
 struct ruleset;
 void slots_rematch(const struct ruleset *rs);
+unsigned slots_want_unmapped(const struct ruleset *rs);
+unsigned slot_next_wanted(unsigned from, long now, char name[NAME_MAX_LEN + 1]);
 
 /* connect, sendto, reverse lookups: no lock, no heap. */
 struct route {

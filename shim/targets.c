@@ -6,15 +6,18 @@
  * resolution keeps the last good answer, so addresses already handed out
  * keep working through a passing DNS failure.
  *
- * Writers are lookups, one at a time per target (another lookup that finds
- * one in progress skips storing: its answer is as fresh). Readers are
+ * Writers are lookups and the background resolver (resolver.c), one at a
+ * time per target (another that finds one in progress skips storing: its
+ * answer is as fresh); they resolve holding nothing, then store with
+ * signals blocked and cancellation off (current.h's uncut), so that no
+ * writer mark is left behind by a call cut off there. Readers are
  * connect and sendto, possibly in a signal handler: they copy what they
  * need from the active copy and check its generation did not move. A
  * writer only ever writes the inactive copy, so a reader that interrupts a
  * writer in the same thread still reads a whole answer. */
 #define _GNU_SOURCE
 #include <netinet/in.h>
-#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,36 +128,66 @@ static void store(struct target *t, const struct addrinfo *list, int asked)
 	publish(t, w);
 }
 
-static long now_seconds(void)
+long now_seconds(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec;
 }
 
-/* Resolves `host` for `t` with the real resolver, as a program asking for
- * `family` with `flags` would, and stores the answer. A failure keeps the
- * last good answer. With `list`, the caller gets libc's list too (free it
- * with real.freeaddrinfo). Returns 0 or the resolver's EAI_* code. */
-int target_resolve(struct target *t, const char *host, int family, int flags,
-		   struct addrinfo **list)
+/* The real resolver's answer for `host`, as a program asking for `family`
+ * with `flags` would get it. Returns 0 or the resolver's EAI_* code; free
+ * the list with real.freeaddrinfo. */
+int target_lookup(const char *host, bool literal, int family, int flags,
+		  struct addrinfo **list)
 {
 	struct addrinfo hints = {.ai_family = family,
 				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = flags},
-			*res;
-	if (t->literal)
+				 .ai_flags = flags};
+	if (literal)
 		hints.ai_flags |= AI_NUMERICHOST;
-	int rc = real.getaddrinfo(host, NULL, &hints, &res);
-	if (rc) {
-		atomic_store_explicit(&t->retry_at, now_seconds() + 1,
-				      memory_order_relaxed);
-		return rc;
-	}
+	return real.getaddrinfo(host, NULL, &hints, list);
+}
+
+/* Keeps `list` as the answer for the families `asked`; a good answer ends
+ * any backoff. */
+void target_store(struct target *t, const struct addrinfo *list, int asked)
+{
 	if (writer_enter(t)) {
-		store(t, res, family);
+		store(t, list, asked);
 		writer_leave(t);
 	}
+	atomic_store_explicit(&t->backoff, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->retry_at, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->failures, 0, memory_order_relaxed);
+	atomic_store_explicit(&t->wanted, false, memory_order_relaxed);
+}
+
+#define BACKOFF_MAX 8 /* seconds between retries of a target, at most */
+
+/* A failure keeps the last good answer; the next retry waits 1 s, then
+ * twice as long each time, up to BACKOFF_MAX. */
+int target_failed(struct target *t)
+{
+	int b = atomic_load_explicit(&t->backoff, memory_order_relaxed);
+	b = b ? (b * 2 > BACKOFF_MAX ? BACKOFF_MAX : b * 2) : 1;
+	atomic_store_explicit(&t->backoff, b, memory_order_relaxed);
+	atomic_store_explicit(&t->retry_at, now_seconds() + b,
+			      memory_order_relaxed);
+	return atomic_fetch_add_explicit(&t->failures, 1,
+					 memory_order_relaxed) + 1;
+}
+
+int target_resolve(struct target *t, const char *host, int family, int flags,
+		   struct addrinfo **list)
+{
+	struct addrinfo *res;
+	int rc = target_lookup(host, t->literal, family, flags, &res);
+	if (rc) {
+		target_failed(t);
+		return rc;
+	}
+	target_store(t, res, family);
 	if (list)
 		*list = res;
 	else
@@ -162,43 +195,105 @@ int target_resolve(struct target *t, const char *host, int family, int flags,
 	return 0;
 }
 
-/* A target that has never resolved (an address rule's, first used in
- * connect) is resolved now; after a failure, at most once a second. One
- * thread asks the resolver; the others connecting at the same moment wait
- * for its answer (a few seconds at most: a signal handler that interrupts
- * the asking thread must not wait forever). */
-void target_ensure(struct target *t)
+/* ---- for the background resolver ----------------------------------- */
+
+bool target_due(const struct target *t, long now)
 {
-	if (atomic_load_explicit(&t->resolved, memory_order_acquire) ||
-	    now_seconds() < atomic_load_explicit(&t->retry_at,
-						 memory_order_relaxed))
-		return;
-	int me = (int)getpid(), seen = 0;
-	if (atomic_compare_exchange_strong(&t->resolving, &seen, me) ||
-	    (seen != me && atomic_compare_exchange_strong(&t->resolving, &seen, me))) {
-		target_resolve(t, t->host, AF_UNSPEC, 0, NULL);
-		atomic_store(&t->resolving, 0);
-		return;
-	}
-	for (long until = now_seconds() + 10;
-	     atomic_load(&t->resolving) == me &&
-	     !atomic_load_explicit(&t->resolved, memory_order_acquire) &&
-	     now_seconds() < until;)
-		sched_yield();
+	return atomic_load_explicit(&t->wanted, memory_order_relaxed) &&
+	       now >= atomic_load_explicit(&t->retry_at, memory_order_relaxed);
 }
 
-void targets_prepare(struct targets *ts)
+bool targets_want_unresolved(struct targets *ts, bool addr_rules_only)
 {
-	if (!atomic_load_explicit(&ts->addr_pending, memory_order_relaxed))
-		return;
-	bool pending = false;
+	bool any = false;
 	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
-		if (!e->t.for_addr_rule)
+		if (e->t.literal || (addr_rules_only && !e->t.for_addr_rule) ||
+		    atomic_load_explicit(&e->t.resolved, memory_order_acquire))
 			continue;
-		target_ensure(&e->t);
-		pending |= !atomic_load(&e->t.resolved);
+		atomic_store_explicit(&e->t.wanted, true, memory_order_relaxed);
+		any = true;
 	}
-	atomic_store_explicit(&ts->addr_pending, pending, memory_order_relaxed);
+	return any;
+}
+
+bool targets_want_untried(struct targets *ts)
+{
+	bool any = false;
+	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
+		struct target *t = &e->t;
+		if (t->literal || !t->for_addr_rule ||
+		    atomic_load_explicit(&t->resolved, memory_order_acquire) ||
+		    atomic_load_explicit(&t->backoff, memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&t->wanted, true, memory_order_relaxed);
+		any = true;
+	}
+	return any;
+}
+
+/* Wanted again after it was given up: another RETRIES_MAX tries. */
+static bool want_again(struct target *t)
+{
+	if (atomic_exchange_explicit(&t->wanted, true, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&t->failures, 0, memory_order_relaxed);
+	return true;
+}
+
+bool target_foreseen(struct target *t, bool *first)
+{
+	if (t->literal || atomic_load_explicit(&t->resolved, memory_order_acquire) ||
+	    atomic_load_explicit(&t->wanted, memory_order_relaxed))
+		return false;
+	*first |= !atomic_load_explicit(&t->backoff, memory_order_relaxed);
+	return want_again(t);
+}
+
+bool targets_next_due(const struct targets *ts, long now,
+		      char host[NAME_MAX_LEN + 1], bool *literal)
+{
+	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
+		if (!target_due(&e->t, now))
+			continue;
+		snprintf(host, NAME_MAX_LEN + 1, "%s", e->t.host);
+		*literal = e->t.literal;
+		return true;
+	}
+	return false;
+}
+
+long targets_next_retry(const struct targets *ts)
+{
+	long first = 0;
+	for (struct target_entry *e = ts->by_host; e; e = e->hh.next) {
+		long at = atomic_load_explicit(&e->t.retry_at,
+					       memory_order_relaxed);
+		if (atomic_load_explicit(&e->t.wanted, memory_order_relaxed) &&
+		    (!first || at < first))
+			first = at;
+	}
+	return first;
+}
+
+struct target *targets_find(const struct targets *ts, const char *host)
+{
+	struct target_entry *e;
+	HASH_FIND_STR(ts->by_host, host, e);
+	return e ? &e->t : NULL;
+}
+
+bool target_unreachable(struct target *t)
+{
+	return !t->literal && want_again(t);
+}
+
+bool target_warn_due(struct target *t)
+{
+	long now = now_seconds(),
+	     last = atomic_load_explicit(&t->warned_at, memory_order_relaxed);
+	return (!last || now - last >= 60) &&
+	       atomic_compare_exchange_strong(&t->warned_at, &last,
+					      now ? now : 1);
 }
 
 /* ---- reading (connect) --------------------------------------------- */
@@ -346,10 +441,8 @@ struct targets *targets_build(struct rule **rules, size_t n)
 			return NULL;
 		}
 		r->target = &e->t;
-		if (r->kind == PUBLIC_ADDR && !r->target_literal) {
+		if (r->kind == PUBLIC_ADDR && !r->target_literal)
 			e->t.for_addr_rule = true;
-			atomic_store(&ts->addr_pending, true);
-		}
 	}
 	return ts;
 }

@@ -32,9 +32,15 @@ struct target {
 	_Atomic unsigned gen[2];
 	_Atomic uint32_t words[2][ANSWER_WORDS];
 	_Atomic int writer;   /* pid of the process a thread of which stores */
-	_Atomic int resolving; /* likewise, for target_ensure's one question */
 	_Atomic bool resolved; /* it has held an answer */
-	_Atomic long retry_at; /* CLOCK_MONOTONIC second: no retry before */
+	/* For the background resolver (resolver.c): a connect needs an answer
+	 * this target does not have; after a failure no retry before
+	 * retry_at (CLOCK_MONOTONIC seconds), the wait doubling each time. */
+	_Atomic bool wanted;
+	_Atomic long retry_at;
+	_Atomic int backoff;
+	_Atomic int failures; /* in a row, since the last want */
+	_Atomic long warned_at; /* a connect warned: at most once a minute */
 };
 
 /* What the program's socket can take, from the destination it gave. */
@@ -64,10 +70,44 @@ struct targets;
 struct targets *targets_build(struct rule **rules, size_t n);
 void targets_inherit(struct targets *ts, const struct targets *old);
 void targets_free(struct targets *ts);
-void targets_prepare(struct targets *ts);
+struct target *targets_find(const struct targets *ts, const char *host);
+
+/* Resolving is in two steps, so that no one holds the rules across the
+ * real resolver: target_lookup asks it (nothing held), then, with the
+ * rules held again, target_store keeps the answer or target_failed notes
+ * the failure. target_resolve does both, for a target that cannot go away
+ * meanwhile (`hostshim --check`, a slot's own). */
+int target_lookup(const char *host, bool literal, int family, int flags,
+		  struct addrinfo **list);
+void target_store(struct target *t, const struct addrinfo *list, int asked);
+#define RETRIES_MAX 5 /* failures in a row before a target is given up */
+/* Returns the failures in a row. */
+int target_failed(struct target *t);
 int target_resolve(struct target *t, const char *host, int family, int flags,
 		   struct addrinfo **list);
-void target_ensure(struct target *t);
+
+/* For the background resolver: named targets with no answer are wanted
+ * (all of them, or those of address rules); true when there is one. */
+bool targets_want_unresolved(struct targets *ts, bool addr_rules_only);
+/* Address rules' named targets never tried yet are wanted. */
+bool targets_want_untried(struct targets *ts);
+/* A lookup's answer leads to an address rule with this target: true when
+ * that made it wanted; *first when it was never tried. */
+bool target_foreseen(struct target *t, bool *first);
+/* A wanted target whose retry is due at `now`: its host copied out. */
+bool targets_next_due(const struct targets *ts, long now,
+		      char host[NAME_MAX_LEN + 1], bool *literal);
+bool target_due(const struct target *t, long now);
+long targets_next_retry(const struct targets *ts); /* 0: none waits */
+long now_seconds(void);
+
+/* connect, with no usable address: marks the target wanted (a target
+ * given up gets RETRIES_MAX more tries); true when the resolver must be
+ * woken (it did not know). Async-signal-safe. */
+bool target_unreachable(struct target *t);
+/* True at most once a minute per target: connect's warning. */
+bool target_warn_due(struct target *t);
+
 bool target_pick(const struct target *t, const struct pick *p,
 		 struct sockaddr_storage *out, socklen_t *len);
 void target_describe(const struct target *t, char *buf, size_t len);

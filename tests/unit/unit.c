@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -507,6 +508,46 @@ static void test_reloads(void)
 	rules_free(current_replace(NULL, NULL));
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+/* A reader that never leaves (cut off by a siglongjmp) neither hangs the
+ * writer nor lets it free what the reader holds; and it does not stall the
+ * reloads after it, which free their old rulesets again. */
+static void test_stuck_reader(void)
+{
+	struct ruleset *rs[4];
+	for (int i = 0; i < 4; i++) {
+		struct config cfg = parse_text("[map]\nauth.localhost = server:9000\n");
+		rs[i] = rules_build(&cfg); /* takes the rules */
+		config_free(&cfg);
+	}
+	struct ruleset *a = rs[0], *b = rs[1], *c = rs[2], *d = rs[3];
+	unsigned ticket;
+	CHECK(a && b && c && d);
+	if (!a || !b || !c || !d)
+		return;
+	CHECK(current_replace(a, NULL) == NULL); /* the first: nothing old */
+	const struct ruleset *held = current_enter(&ticket); /* never left */
+	CHECK(held == a);
+	long long t0 = mono_ms();
+	CHECK(current_replace(b, NULL) == NULL); /* `a` is kept, not freed */
+	long long waited = mono_ms() - t0;
+	CHECK(waited < 2000);
+	t0 = mono_ms();
+	struct ruleset *old = current_replace(c, NULL);
+	CHECK(old == b);
+	rules_free(old);
+	CHECK(mono_ms() - t0 < 100); /* the stuck count is not waited for again */
+	rules_free(current_replace(d, NULL));
+	rules_free(current_replace(NULL, NULL));
+	printf("unit: a writer waited %lld ms for a reader that never left\n", waited);
+}
+
 static void test_formatting(void)
 {
 	static const char *const addrs[] = {
@@ -546,6 +587,7 @@ int main(void)
 	test_matching();
 	test_slots();
 	test_reloads(); /* before test_slot_reuse fills every slot */
+	test_stuck_reader();
 	test_slot_reuse();
 	test_formatting();
 	char cmd[300];
