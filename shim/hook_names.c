@@ -109,7 +109,7 @@ static void refresh_others(const struct lookup *lk, unsigned index,
 			warn_unresolved(lk->name, r, rc);
 	}
 	if (!any_port)
-		target_resolve(slot_own(index), lk->name, AF_UNSPEC, 0, NULL);
+		slot_resolve_own(index, lk->name);
 }
 
 /* The slot of a mapped name with its targets resolved, and the primary
@@ -118,7 +118,8 @@ static int resolve_mapped(const struct lookup *lk, const struct rule *primary,
 			  int family, int flags, unsigned *index,
 			  struct addrinfo **targets)
 {
-	if (!(*index = slot_assign(lk->name, lk->routes, lk->nroutes))) {
+	if (!(*index = slot_assign(lk->rs, lk->name, lk->routes,
+				     lk->nroutes))) {
 		log_msg(LOG_WARN, "%s: out of memory for its synthetic address",
 			lk->name);
 		return EAI_MEMORY;

@@ -66,20 +66,30 @@ void synth_encode(const struct synth *s, struct sockaddr_storage *out,
 		  socklen_t *len);
 char *synth_text(const struct synth *s, char *out);
 
-/* Lookups. */
-unsigned slot_assign(const char *name, const struct rule *const *routes,
-		     size_t n);
-struct target *slot_own(unsigned index);
-const char *slot_key(unsigned index); /* musl's ai_canonname */
+/* Lookups (a lock; may allocate). `rs` is held by the caller; the slot
+ * keeps the ids of `routes` in it, never a pointer. Returns the slot, 0
+ * when out of memory. */
 struct ruleset;
+unsigned slot_assign(const struct ruleset *rs, const char *name,
+		     const struct rule *const *routes, size_t n);
+/* Resolves `name`, which slot `index` was assigned, with the real
+ * resolver: where ports without a rule go. Stored only while the slot
+ * still holds that name. Returns 0 or the resolver's EAI_* code. */
+int slot_resolve_own(unsigned index, const char *name);
+const char *slot_key(unsigned index); /* musl's ai_canonname */
 void slots_rematch(const struct ruleset *rs);
 
-/* connect, sendto, reverse lookups: no lock, no heap. */
+/* connect, sendto, reverse lookups: no lock, no heap. `rs` is held. */
 struct route {
 	const struct rule *rule; /* NULL: no rule for the port, the name's own */
 	const struct target *target;
+	unsigned gen; /* the slot's assignment the route was read from */
 };
-bool slot_route(unsigned index, uint16_t port, struct route *out);
+bool slot_route(const struct ruleset *rs, unsigned index, uint16_t port,
+		struct route *out);
+/* Whether the slot still holds the assignment `gen` (after reading its own
+ * target: the name's answer is the slot's, not the rules'). */
+bool slot_still(unsigned index, unsigned gen);
 bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1]);
 
 #endif

@@ -162,6 +162,14 @@ int target_resolve(struct target *t, const char *host, int family, int flags,
 	return 0;
 }
 
+void target_store(struct target *t, const struct addrinfo *list, int family)
+{
+	if (writer_enter(t)) {
+		store(t, list, family);
+		writer_leave(t);
+	}
+}
+
 /* A target that has never resolved (an address rule's, first used in
  * connect) is resolved now; after a failure, at most once a second. One
  * thread asks the resolver; the others connecting at the same moment wait

@@ -68,6 +68,8 @@ void targets_prepare(struct targets *ts);
 int target_resolve(struct target *t, const char *host, int family, int flags,
 		   struct addrinfo **list);
 void target_ensure(struct target *t);
+/* Stores an answer the caller got from the resolver itself. */
+void target_store(struct target *t, const struct addrinfo *list, int family);
 bool target_pick(const struct target *t, const struct pick *p,
 		 struct sockaddr_storage *out, socklen_t *len);
 void target_describe(const struct target *t, char *buf, size_t len);
