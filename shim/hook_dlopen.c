@@ -73,7 +73,8 @@ static const char *const hooked[] = {
 	"gethostbyname2",  "gethostbyname_r",  "gethostbyname2_r",
 	"gethostbyaddr",   "gethostbyaddr_r",  "connect",
 	"sendto",	   "sendmsg",	       "sendmmsg",
-	"dlopen",
+	"getaddrinfo_a",   "gai_suspend",      "gai_error",
+	"gai_cancel",	   "dlopen",
 };
 #define NHOOKED (sizeof hooked / sizeof *hooked)
 
