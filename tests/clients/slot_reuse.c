@@ -2,14 +2,14 @@
  * more names than there are slots, so that a synthetic address handed out
  * for one name is reused for another (issue 14 item 6).
  *
- * usage: slot_reuse FIRST FORMAT COUNT PORT
- *   looks up FIRST, then FORMAT (one %ld) for 0..COUNT-1, each with
- *   getaddrinfo(AF_INET, SOCK_STREAM, service NULL), as Node does; then
- *   connects to the answer for FORMAT's last name on PORT and GETs / with
- *   that name in the Host header.
- * Output: "first name=FIRST addr=A", "last name=N addr=A", then
- *   "get addr=A body=BODY" or "get addr=A connect errno=ENAME" or
- *   "last gai rc=N".
+ * usage: slot_reuse FIRST FORMAT COUNT LAST PORT
+ *   looks up FIRST, then FORMAT (one %ld) for 0..COUNT-1, then LAST, each
+ *   with getaddrinfo(AF_INET, SOCK_STREAM, service NULL), as Node does;
+ *   then connects to LAST's answer on PORT and GETs / with LAST in the
+ *   Host header.
+ * Output: "first name=FIRST addr=A", "fill failed=F", "last name=LAST
+ *   addr=A", then "get addr=A body=BODY" or "get addr=A connect
+ *   errno=ENAME", or "last gai rc=N".
  * exit: 0 the GET got a body, 3 otherwise, 2 usage. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,20 +37,23 @@ static int lookup(const char *name, struct sockaddr_in *out)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc != 6)
         return 2;
-    long count = atol(argv[3]);
-    int port = atoi(argv[4]);
+    long count = atol(argv[3]), failed = 0;
+    const char *last = argv[4];
+    int port = atoi(argv[5]);
     struct sockaddr_in sa;
     char a[INET_ADDRSTRLEN] = "?", name[256] = "", resp[2048];
     if (lookup(argv[1], &sa) == 0)
         inet_ntop(AF_INET, &sa.sin_addr, a, sizeof a);
     printf("first name=%s addr=%s\n", argv[1], a);
-    int rc = 0;
     for (long i = 0; i < count; i++) {
         snprintf(name, sizeof name, argv[2], i);
-        rc = lookup(name, &sa);
+        failed += lookup(name, &sa) != 0;
     }
+    printf("fill failed=%ld\n", failed);
+    snprintf(name, sizeof name, "%s", last);
+    int rc = lookup(name, &sa);
     if (rc) {
         printf("last gai rc=%d\n", rc);
         return 3;
