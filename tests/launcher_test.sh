@@ -159,6 +159,9 @@ t_out_has "--help mentions --check" "--check"
 run "$L" --version
 t_status "--version exits 0" 0
 t_out_has "--version prints the name" "hostshim "
+# The release version lives in the file VERSION alone; make stamps it in.
+want_version=$(cat "$(dirname "$0")/../VERSION" 2>/dev/null)
+t_out "--version prints the version in VERSION" "hostshim ${want_version:-(no VERSION file)}"
 
 run "$L"
 t_status "no arguments: status 2" 2

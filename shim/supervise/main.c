@@ -16,6 +16,10 @@
 
 #include "supervise.h"
 
+#ifndef HOSTSHIM_VERSION /* the Makefile passes the file VERSION's */
+#define HOSTSHIM_VERSION "unknown"
+#endif
+
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define MESSAGES_SHOWN 20
 
@@ -51,6 +55,7 @@ static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
 	if (level && !env_level_ok)
 		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
 				   "error, warn, info, debug)", level);
+	log_msg(LOG_DEBUG, "hostshim-supervise %s", HOSTSHIM_VERSION);
 	for (size_t i = 0; i < cfg->nmessages && i < MESSAGES_SHOWN; i++)
 		log_msg(cfg->messages[i].level, "%s", cfg->messages[i].text);
 	if ((env_true("HOSTSHIM_STRICT") || cfg->strict) && cfg->nmessages) {
