@@ -56,7 +56,8 @@ __asm__(".symver dlsym, dlsym@GLIBC_2.17");
 /* The requests of one getaddrinfo_a call: notified when all are done. */
 struct batch {
 	unsigned left;
-	bool notify; /* GAI_NOWAIT with a notification; else the caller waits */
+	bool notify; /* GAI_NOWAIT with a notification */
+	bool waited; /* GAI_WAIT: the caller frees it; else the last job does */
 	struct sigevent sev;
 };
 
@@ -133,7 +134,12 @@ struct call {
 static void *notify_thread(void *arg)
 {
 	struct call c = *(struct call *)arg;
+	sigset_t none;
 	free(arg);
+	/* Started with every signal blocked (see start_thread); glibc runs the
+	 * callback with none blocked. */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	c.fn(c.value);
 	return NULL;
 }
@@ -209,9 +215,13 @@ static struct batch *finish(struct job *j, int rc, struct addrinfo *res)
 	__atomic_store_n(&j->cb->__return, rc, __ATOMIC_RELEASE);
 	unlink_job(j);
 	free(j);
-	if (--b->left || !b->notify)
+	if (--b->left)
 		return NULL;
-	return b;
+	if (b->notify)
+		return b;
+	if (!b->waited) /* GAI_NOWAIT without a notification: no one else */
+		free(b);
+	return NULL;
 }
 
 static void run_one(struct job *j)
@@ -267,9 +277,9 @@ static bool staff(void)
 	return false;
 }
 
-/* The threads of the parent do not exist in a child: what they were
- * running is queued again there, for the child's next getaddrinfo_a to
- * staff (glibc's child is no better off). */
+/* The requests in flight are the parent's: its threads answer and notify
+ * them there. The child forgets them, as glibc's does (its queue is the
+ * parent's memory, never run in the child). */
 static void before_fork(void)
 {
 	pthread_mutex_lock(&lock);
@@ -284,8 +294,13 @@ static void after_fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
 	workers = 0;
-	for (struct job *j = jobs; j; j = j->next)
-		j->running = false;
+	while (jobs) {
+		struct job *j = jobs;
+		jobs = j->next;
+		if (!--j->batch->left) /* its waiter, if any, is not in the child */
+			free(j->batch);
+		free(j);
+	}
 }
 
 static struct job *queue(struct gaicb *cb, struct batch *b)
@@ -316,6 +331,7 @@ SHIM_EXPORT int getaddrinfo_a(int mode, struct gaicb *list[], int nitems,
 	if (!atomic_exchange(&registered, true))
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	b->notify = mode == GAI_NOWAIT && sev && sev->sigev_notify != SIGEV_NONE;
+	b->waited = mode == GAI_WAIT;
 	if (b->notify)
 		b->sev = *sev;
 	pthread_mutex_lock(&lock);

@@ -149,15 +149,29 @@ static bool chunk_ready(unsigned index)
 	return true;
 }
 
-/* A free or the least recently used slot; 0 when out of memory. */
+/* A free or the least recently used slot; 0 when out of memory. When no
+ * new chunk can be had (a capped address space), the slots that exist are
+ * reused as if the table were full: new names still get addresses. */
 static unsigned take_slot(void)
 {
-	if (next_unused < SLOT_COUNT)
-		return chunk_ready(next_unused) ? next_unused++ : 0;
+	static bool said;
+	unsigned limit = SLOT_COUNT;
+	if (next_unused < SLOT_COUNT) {
+		if (chunk_ready(next_unused))
+			return next_unused++;
+		if (!said)
+			log_msg(LOG_WARN, "out of memory for more names: reusing "
+					  "the %u addresses handed out so far",
+				next_unused - 1);
+		said = true;
+		limit = next_unused;
+		if (limit == 1)
+			return 0;
+	}
 	for (;;) {
-		unsigned i = hand;
+		unsigned i = hand < limit ? hand : 1;
 		struct slot *s = slot_at(i);
-		hand = hand % (SLOT_COUNT - 1) + 1;
+		hand = i % (limit - 1) + 1;
 		if (!atomic_exchange_explicit(&s->recent, false,
 					      memory_order_relaxed)) {
 			if (s->listed)

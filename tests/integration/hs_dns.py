@@ -18,15 +18,16 @@ set and changed by a test while the responder runs (thread-safe):
     fail_next(name, n=1)  SERVFAIL the next n queries of the name, then answer again
     fail(name, on=True)   SERVFAIL every query of the name until fail(name, False)
     drop(name, on=True)   never answer the name (a timeout) until drop(name, False)
+    delay(name, seconds)  answer the name that many seconds late (None: on time)
     remove(name)          NXDOMAIN from now on
     served                [(name, qtype, answer)] answered, for tests: answer
                           is the address list sent, "SERVFAIL" or "DROP"
 A plain table entry "name": "a.b.c.d" answers that one A record, as before.
 Run it in a thread (DnsResponder(...).start()) or standalone:
-    python3 hs_dns.py [--rotate] [--every N] 127.0.0.53 53 dns-only.test=127.0.0.7 \\
-        mover.test=127.0.0.5,127.0.0.6,::1;127.0.0.7
+    python3 hs_dns.py [--rotate] [--every N] [--drop NAME] [--delay NAME=SECONDS] \\
+        127.0.0.53 53 dns-only.test=127.0.0.7 mover.test=127.0.0.5,127.0.0.6,::1;127.0.0.7
 (addresses separated by commas, answer sets by semicolons; --rotate and
---every apply to every name given).
+--every apply to every name given; --drop and --delay may be repeated).
 """
 import ipaddress
 import socket
@@ -132,6 +133,13 @@ class DnsResponder(threading.Thread):
         with self._lock:
             self._entry(name).dropping = on
 
+    def delay(self, name, seconds):
+        with self._lock:
+            if seconds:
+                self.delays[_key(name)] = seconds
+            else:
+                self.delays.pop(_key(name), None)
+
     def count(self, name, qtype=None):
         """queries seen for name (of qtype, if given)"""
         k = _key(name)
@@ -205,7 +213,8 @@ class DnsResponder(threading.Thread):
             except (ValueError, IndexError, struct.error):
                 reply = None
             if reply:
-                delay = self.delays.get(key)
+                with self._lock:
+                    delay = self.delays.get(key)
                 if delay:                  # answer later, without blocking others
                     t = threading.Timer(delay, self._send, (reply, peer))
                     t.daemon = True
@@ -228,13 +237,21 @@ class DnsResponder(threading.Thread):
 if __name__ == "__main__":
     args = sys.argv[1:]
     rotate = every = None
+    drops, delays = [], {}
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt == "--rotate":
             rotate = True
         elif opt == "--every":
             every = int(args.pop(0))
-    d = DnsResponder(args[0], int(args[1]))
+        elif opt == "--drop":
+            drops.append(args.pop(0))
+        elif opt == "--delay":
+            n, _, secs = args.pop(0).partition("=")
+            delays[n] = float(secs)
+    d = DnsResponder(args[0], int(args[1]), delays=delays)
+    for n in drops:
+        d.drop(n)
     for item in args[2:]:
         name, _, spec = item.partition("=")
         sets = []
