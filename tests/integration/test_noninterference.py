@@ -54,11 +54,14 @@ class NonInterference(Base):
         idle = self.run_prog([self.c("gai_loop"), "0", "x"], config=self.cfg, log="debug")
         unmatched = self.run_prog([self.c("http_get"), "-k", "2", "server", "9001"], config=self.cfg, log="debug")
         self.assertReached(unmatched, S9001)
-        self.assertEqual(unmatched.shim_lines(), idle.shim_lines(),
+        # the version, said once at the load (which idle does not do), is no call
+        def calls(r):
+            return [l for l in r.shim_lines() if not l.startswith("hostshim: libhostshim ")]
+        self.assertEqual(calls(unmatched), calls(idle),
                          "debug logged calls that matched no rule" + unmatched.show() + idle.show())
         matched = self.get("auth.localhost", 80, "-k", "2", config=self.cfg, log="debug")
         self.assertReached(matched, S9000)
-        extra = len(matched.shim_lines()) - len(idle.shim_lines())
+        extra = len(calls(matched)) - len(calls(idle))
         self.assertGreaterEqual(extra, 4, "want a line per matched lookup and connect" + matched.show())
 
     def test_errno_of_unmapped_failures(self):

@@ -22,3 +22,13 @@ class LibraryShape(Base):
         names = {l.split()[-1].split("@")[0] for l in out.splitlines() if l.strip()}
         self.assertEqual(sorted(names - HOOKS), [], "exported beyond the hooks:\n" + out)
         self.assertEqual(sorted(HOOKS - names), [], "hooks not exported:\n" + out)
+
+    def test_version_at_debug(self):
+        """the release version (the file VERSION) once at debug, at the first load"""
+        with open(os.path.join(REPO, "VERSION")) as f:
+            want = "hostshim: libhostshim " + f.read().strip()
+        r = self.run_prog([self.c("gai"), "version.test"], hmap="version.test=127.0.0.1:9", log="debug")
+        lines = [l for l in r.err.splitlines() if l.startswith("hostshim: libhostshim ")]
+        self.assertEqual(lines, [want], "the version line at debug" + r.show())
+        r = self.run_prog([self.c("gai"), "version.test"], hmap="version.test=127.0.0.1:9", log="info")
+        self.assertNotIn("libhostshim ", r.err, "the version line is for debug only" + r.show())
