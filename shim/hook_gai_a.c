@@ -56,8 +56,8 @@ __asm__(".symver dlsym, dlsym@GLIBC_2.17");
 /* The requests of one getaddrinfo_a call: notified when all are done. */
 struct batch {
 	unsigned left;
+	bool waiter; /* GAI_WAIT: the caller waits, and frees the batch */
 	bool notify; /* GAI_NOWAIT with a notification */
-	bool waited; /* GAI_WAIT: the caller frees it; else the last job does */
 	struct sigevent sev;
 };
 
@@ -207,7 +207,7 @@ static void unlink_job(struct job *j)
 }
 
 /* Ends a job with `rc` (and `res`): under the lock. Returns the batch to
- * notify, now that it is done, or NULL. */
+ * notify (and free), now that it is done, or NULL. */
 static struct batch *finish(struct job *j, int rc, struct addrinfo *res)
 {
 	struct batch *b = j->batch;
@@ -215,13 +215,13 @@ static struct batch *finish(struct job *j, int rc, struct addrinfo *res)
 	__atomic_store_n(&j->cb->__return, rc, __ATOMIC_RELEASE);
 	unlink_job(j);
 	free(j);
-	if (--b->left)
+	if (--b->left || b->waiter)
 		return NULL;
-	if (b->notify)
-		return b;
-	if (!b->waited) /* GAI_NOWAIT without a notification: no one else */
+	if (!b->notify) {
 		free(b);
-	return NULL;
+		return NULL;
+	}
+	return b;
 }
 
 static void run_one(struct job *j)
@@ -330,8 +330,8 @@ SHIM_EXPORT int getaddrinfo_a(int mode, struct gaicb *list[], int nitems,
 		return EAI_AGAIN;
 	if (!atomic_exchange(&registered, true))
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	b->notify = mode == GAI_NOWAIT && sev && sev->sigev_notify != SIGEV_NONE;
-	b->waited = mode == GAI_WAIT;
+	b->waiter = mode == GAI_WAIT;
+	b->notify = !b->waiter && sev && sev->sigev_notify != SIGEV_NONE;
 	if (b->notify)
 		b->sev = *sev;
 	pthread_mutex_lock(&lock);

@@ -61,8 +61,10 @@ static _Atomic(struct slot *) chunks[SLOT_COUNT / CHUNK_SLOTS];
 static struct slot *by_name;
 static unsigned next_unused = 1, hand = 1; /* slot 0 is never handed out */
 static atomic_flag table_lock = ATOMIC_FLAG_INIT;
-/* The target of a name that has not resolved (yet) in its assignment. */
-static const struct target nowhere;
+/* The target of a name that has not resolved (yet) in its assignment.
+ * Not const: connect may mark what it gets as wanted; this one is never
+ * resolved. */
+static struct target nowhere;
 
 /* The slot of an index, or NULL: not a slot, or never handed out. */
 static struct slot *slot_at(unsigned index)
@@ -248,27 +250,42 @@ unsigned slot_assign(const struct ruleset *rs, const char *name,
 	return added ? index : 0;
 }
 
-int slot_resolve_own(unsigned index, const char *name)
+bool slot_store_own(unsigned index, const char *name,
+		    const struct addrinfo *list)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 	struct slot *s = slot_at(index);
+	bool stored = false;
 	if (!s)
-		return EAI_FAIL;
-	int rc = real.getaddrinfo(name, NULL, &hints, &res);
-	if (rc)
-		return rc; /* an earlier answer of this assignment stays */
+		return false;
 	table_lock_take();
-	/* Reassigned while we asked: the answer is not the slot's any more. */
+	/* Reassigned while it was asked: the answer is not the slot's. */
 	if (s->listed && !strcmp(key_of(s), name)) {
-		target_store(&s->own, res, AF_UNSPEC);
+		target_store(&s->own, list, AF_UNSPEC);
 		atomic_store_explicit(&s->own_gen,
 				      atomic_load_explicit(&s->gen,
 							   memory_order_relaxed),
 				      memory_order_release);
+		stored = true;
 	}
 	table_lock_drop();
+	return stored;
+}
+
+int slot_resolve_own(unsigned index, const char *name)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int rc = real.getaddrinfo(name, NULL, &hints, &res);
+	if (rc)
+		return rc; /* an earlier answer of this assignment stays */
+	slot_store_own(index, name, res);
 	real.freeaddrinfo(res);
 	return 0;
+}
+
+struct target *slot_own(unsigned index)
+{
+	struct slot *s = slot_at(index);
+	return s ? &s->own : &nowhere;
 }
 
 const char *slot_key(unsigned index)

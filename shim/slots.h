@@ -78,6 +78,14 @@ unsigned slot_assign(const struct ruleset *rs, const char *name,
  * resolver: where ports without a rule go. Stored only while the slot
  * still holds that name. Returns 0 or the resolver's EAI_* code. */
 int slot_resolve_own(unsigned index, const char *name);
+/* The same with an answer the caller got itself (libc's list): stored, and
+ * true, only while the slot still holds `name`, under the slots' lock. */
+bool slot_store_own(unsigned index, const char *name,
+		    const struct addrinfo *list);
+/* The record of the name's own answer, for its flags (a background
+ * resolver's marks): an answer stored into it directly, not through
+ * slot_store_own, is never used. */
+struct target *slot_own(unsigned index);
 const char *slot_key(unsigned index); /* musl's ai_canonname */
 void slots_rematch(const struct ruleset *rs);
 

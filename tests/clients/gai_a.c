@@ -102,8 +102,11 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = getaddrinfo_a(strcmp(mode, "wait") ? GAI_NOWAIT : GAI_WAIT, list, n, &sev);
     printf("submit rc=%d ms=%.0f\n", rc, ms_since(&t0));
-    if (rc)
+    if (rc) {
+        free(cbs);
+        free(list);
         return 3;
+    }
     if (!strcmp(mode, "signal") || !strcmp(mode, "thread")) {
         if (wait_notified())
             bad++;
@@ -121,6 +124,8 @@ int main(int argc, char **argv)
             int s = gai_suspend((const struct gaicb *const *)list, n, &ts);
             if (s && s != EAI_INTR && s != EAI_ALLDONE) {
                 printf("suspend rc=%d\n", s);
+                free(cbs);
+                free(list);
                 return 3;
             }
         }
@@ -166,6 +171,8 @@ int main(int argc, char **argv)
         }
         freeaddrinfo(res);
     }
+    free(cbs);
+    free(list);
     return bad ? 3 : 0;
 }
 #endif
