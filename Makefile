@@ -80,8 +80,16 @@ build/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	  -fsanitize=address,undefined \
 	  -Ishim -o $@ tests/unit/unit.c $(UNIT_SRCS) $(INIH)
 
-test: all build/tests/unit
+# connect's reads of the slots against lookups and reloads, under ASan.
+build/tests/slots_stress: tests/unit/slots_stress.c $(UNIT_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing -pthread \
+	  -fsanitize=address,undefined -DSLOT_BITS=9 \
+	  -Ishim -o $@ tests/unit/slots_stress.c $(UNIT_SRCS) $(INIH)
+
+test: all build/tests/unit build/tests/slots_stress
 	build/tests/unit
+	build/tests/slots_stress 2
 	python3 tests/integration.py
 	sh tests/launcher_test.sh
 

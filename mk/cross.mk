@@ -30,6 +30,12 @@ $(XG)/tests/unit: tests/unit/unit.c $(UNIT_SRCS) $(HDRS)
 	  -fsanitize=address,undefined -Ishim -o $@ \
 	  tests/unit/unit.c $(UNIT_SRCS) -l:libinih.a
 
+$(XG)/tests/slots_stress: tests/unit/slots_stress.c $(UNIT_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(XGNU_CC) -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing -pthread \
+	  -fsanitize=address,undefined -DSLOT_BITS=9 -Ishim -o $@ \
+	  tests/unit/slots_stress.c $(UNIT_SRCS) -l:libinih.a
+
 $(XG)/tests/%: tests/clients/%.c tests/clients/client_net.h
 	@mkdir -p $(@D)
 	$(XGNU_CC) -std=gnu11 -O1 -g $(WARN) -pthread -o $@ $<
@@ -56,11 +62,15 @@ $(XM)/tests/%: tests/clients/%.c tests/clients/client_net.h mk/musl-compat.h
 	@mkdir -p $(@D)
 	$(XMUSL_CC) $(MUSL_CLIENT_CFLAGS) -pthread -o $@ $<
 
-cross-build: $(XG)/libhostshim.so $(XG)/tests/unit $(addprefix $(XG)/tests/,$(X_CLIENTS)) \
+cross-build: $(XG)/libhostshim.so $(XG)/tests/unit $(XG)/tests/slots_stress $(addprefix $(XG)/tests/,$(X_CLIENTS)) \
              $(XM)/libhostshim.so $(XM)/tests/unit $(addprefix $(XM)/tests/,$(X_CLIENTS))
 
 cross: cross-build
 	@echo "== $(ARCH) glibc: unit tests under qemu (ASan, UBSan)"; ASAN_OPTIONS=detect_leaks=0 $(XQEMU) $(XG)/tests/unit
+	@echo "== $(ARCH) glibc: slots read while assigned and reloaded, under qemu (ASan)"
+	@if ASAN_OPTIONS=detect_leaks=0 timeout 30 $(XQEMU) $(XG)/tests/slots_stress 0 >/dev/null 2>&1; then \
+	  ASAN_OPTIONS=detect_leaks=0 $(XQEMU) $(XG)/tests/slots_stress 5; \
+	else echo "skipped: a thread does not start under $(XQEMU) on this machine"; fi
 	@echo "== $(ARCH) musl: unit tests under qemu"; $(XQEMU) $(XM)/tests/unit
 	@echo "== $(ARCH) glibc: C clients under qemu with the $(ARCH) glibc library"
 	LEG_NAME="$(ARCH) glibc" LEG_LIB=$(CURDIR)/$(XG)/libhostshim.so LEG_BIN=$(CURDIR)/$(XG)/tests \

@@ -141,10 +141,15 @@ static bool rewrite_held(const struct ruleset *rs, int fd,
 {
 	struct route route;
 	if (synthetic) {
-		if (!slot_route(s.index, a.port, &route))
+		if (!slot_route(rs, s.index, a.port, &route))
 			return false; /* not handed out by this process */
+		if (route.wake)
+			resolver_wake();
 		a.index = s.index;
 		to_target(fd, route.target, route.rule, &s, &a, out);
+		/* The name's own answer was the slot's: still the same name? */
+		if (!route.rule && !out->err && !slot_still(s.index, route.gen))
+			out->err = EHOSTUNREACH;
 		return true;
 	}
 	const struct rule *r = rules_match_addr(rs, sa, a.port);

@@ -60,13 +60,21 @@ __asm__(".symver dlerror, dlerror@GLIBC_2.17");
 #define R_ABS64 R_AARCH64_ABS64
 #endif
 
-/* The functions we stand in front of: exports.map, less dlopen. A name
- * not (yet) hooked is harmless: its global definition is libc's, skipped. */
+/* The functions we stand in front of: exports.map. A name not (yet)
+ * hooked is harmless: its global definition is libc's, skipped.
+ *
+ * dlopen itself too: a DEEPBIND library that opens another one DEEPBIND
+ * (PHP's ffi.so, for FFI::cdef's library) calls libc's dlopen from its deep
+ * scope, so without this the second library would be left bound to libc.
+ * Rebound, its dlopen comes through here and the second library is
+ * rebound in turn, at any depth. */
 static const char *const hooked[] = {
 	"getaddrinfo",	   "getnameinfo",      "gethostbyname",
 	"gethostbyname2",  "gethostbyname_r",  "gethostbyname2_r",
 	"gethostbyaddr",   "gethostbyaddr_r",  "connect",
 	"sendto",	   "sendmsg",	       "sendmmsg",
+	"getaddrinfo_a",   "gai_suspend",      "gai_error",
+	"gai_cancel",	   "dlopen",
 };
 #define NHOOKED (sizeof hooked / sizeof *hooked)
 

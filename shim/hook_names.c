@@ -254,9 +254,9 @@ static bool store_held(const struct ruleset *rs, const struct lookup *lk,
 		if (!seen)
 			keep(lk, a, routes[i], family);
 	}
-	*index = slot_assign(lk->name, routes, n);
+	*index = slot_assign(rs, lk->name, routes, n);
 	if (*index && a->own_rc == 0)
-		target_store(slot_own(*index), a->own, AF_UNSPEC);
+		slot_store_own(*index, lk->name, a->own);
 	else if (*index && a->own_rc > 0)
 		target_failed(slot_own(*index));
 	return true;

@@ -6,6 +6,8 @@
  * the same values. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 
 #include "real.h"
 
@@ -41,11 +43,44 @@ void real_resolve(void)
 	__atomic_store_n((void **)&real.connect, c, __ATOMIC_RELEASE);
 }
 
+/* Whether `addr` lies in the main program's mapped range. The first object
+ * dl_iterate_phdr visits is the main program (glibc and musl alike). */
+struct main_range {
+	uintptr_t lo, hi;
+};
+
+static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct main_range *m = data;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		uintptr_t at = info->dlpi_addr + p->p_vaddr;
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (at < m->lo)
+			m->lo = at;
+		if (at + p->p_memsz > m->hi)
+			m->hi = at + p->p_memsz;
+	}
+	return 1; /* the main program only */
+}
+
+static bool in_main_program(const void *addr)
+{
+	struct main_range m = {UINTPTR_MAX, 0};
+	dl_iterate_phdr(first_object, &m);
+	return addr && (uintptr_t)addr >= m.lo && (uintptr_t)addr < m.hi;
+}
+
 /* A Go program with cgo: its runtime exports these to C. Go connects with
  * raw system calls, never through libc's connect, so a synthetic address
- * handed to it could never be rewritten. */
+ * handed to it could never be rewritten. Only the main program counts: a
+ * C program (or Python, through ctypes) that loaded a Go library built
+ * with -buildmode=c-shared carries the same symbols in that library, and
+ * its own libc calls are ours to redirect. */
 bool real_program_is_go(void)
 {
-	return dlsym(RTLD_DEFAULT, "crosscall2") ||
-	       dlsym(RTLD_DEFAULT, "_cgo_topofstack");
+	return in_main_program(dlsym(RTLD_DEFAULT, "crosscall2")) ||
+	       in_main_program(dlsym(RTLD_DEFAULT, "_cgo_topofstack"));
 }

@@ -137,20 +137,18 @@ static bool resolve_one_target(void)
  * of it a program kept. */
 static unsigned resolve_one_own(unsigned from)
 {
-	char name[NAME_MAX_LEN + 1], again[NAME_MAX_LEN + 1];
+	char name[NAME_MAX_LEN + 1];
 	unsigned index = slot_next_wanted(from, now_seconds(), name);
 	struct addrinfo *res;
 	if (!index)
 		return 0;
 	struct target *own = slot_own(index);
 	int rc = target_lookup(name, false, AF_UNSPEC, 0, &res);
-	/* The slot may have gone to another name meanwhile. */
-	if (slot_name(index, again) && !strcmp(again, name)) {
-		if (rc)
-			target_failed(own);
-		else
-			target_store(own, res, AF_UNSPEC);
-	}
+	/* Kept only while the slot still holds the name. */
+	if (rc)
+		target_failed(own);
+	else
+		slot_store_own(index, name, res);
 	atomic_store_explicit(&own->wanted, false, memory_order_relaxed);
 	if (!rc)
 		real.freeaddrinfo(res);

@@ -39,6 +39,7 @@ struct ruleset {
 	uint8_t *exact_keys, *wildcard_keys;
 	uint64_t wildcard_lengths[4]; /* bit L: some wildcard suffix is L long */
 	struct targets *targets;
+	unsigned serial; /* which ruleset: slots keep rule ids with it */
 };
 
 static void key_set(uint8_t *bits, unsigned mask, unsigned h)
@@ -263,6 +264,8 @@ struct ruleset *rules_build(struct config *cfg)
 		rules_free(rs);
 		return NULL;
 	}
+	static _Atomic unsigned serials;
+	rs->serial = atomic_fetch_add(&serials, 1) + 1;
 	rs->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
 	return rs;
@@ -290,6 +293,11 @@ const struct config *rules_config(const struct ruleset *rs)
 struct targets *rules_targets(const struct ruleset *rs)
 {
 	return rs->targets;
+}
+
+unsigned rules_serial(const struct ruleset *rs)
+{
+	return rs->serial;
 }
 
 /* The ports of the address rules of every ruleset put in force so far:

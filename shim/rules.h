@@ -23,6 +23,8 @@ struct ruleset *rules_build(struct config *cfg);
 void rules_free(struct ruleset *rs);
 const struct config *rules_config(const struct ruleset *rs);
 struct targets *rules_targets(const struct ruleset *rs);
+/* Different for every ruleset built in this process (never 0). */
+unsigned rules_serial(const struct ruleset *rs);
 
 bool rules_may_match(const struct ruleset *rs, const char *node);
 bool rules_have_addrs(const struct ruleset *rs);

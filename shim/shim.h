@@ -11,6 +11,8 @@
  *   hook_connect.c  connect, sendto, sendmsg, sendmmsg: where an address is
  *                   rewritten
  *   hook_dlopen.c   dlopen: RTLD_DEEPBIND libraries see the hooks too
+ *   hook_gai_a.c    getaddrinfo_a and its gai_* (glibc): run on our threads
+ *                   through the hooked getaddrinfo
  *   current.c       the rules in force, replaced on reload
  *   real.c          the libc functions we stand in front of
  *   log.c           messages on stderr, and formatting without stdio

@@ -18,7 +18,9 @@
 #include "config.h"
 #include "targets.h"
 
+#ifndef SLOT_BITS /* tests/unit/slots_stress.c builds with fewer, to reuse sooner */
 #define SLOT_BITS 14
+#endif
 #define SLOT_COUNT (1u << SLOT_BITS) /* names at once; then the least recently used is reused */
 #define SYNTH_POS_BITS 2
 #define SYNTH_POS (1u << SYNTH_POS_BITS)
@@ -66,22 +68,41 @@ void synth_encode(const struct synth *s, struct sockaddr_storage *out,
 		  socklen_t *len);
 char *synth_text(const struct synth *s, char *out);
 
-/* Lookups. */
-unsigned slot_assign(const char *name, const struct rule *const *routes,
-		     size_t n);
+/* Lookups (a lock; may allocate). `rs` is held by the caller; the slot
+ * keeps the ids of `routes` in it, never a pointer. Returns the slot, 0
+ * when out of memory. */
+struct ruleset;
+unsigned slot_assign(const struct ruleset *rs, const char *name,
+		     const struct rule *const *routes, size_t n);
+/* Resolves `name`, which slot `index` was assigned, with the real
+ * resolver: where ports without a rule go. Stored only while the slot
+ * still holds that name. Returns 0 or the resolver's EAI_* code. */
+int slot_resolve_own(unsigned index, const char *name);
+/* The same with an answer the caller got itself (libc's list): stored, and
+ * true, only while the slot still holds `name`, under the slots' lock. */
+bool slot_store_own(unsigned index, const char *name,
+		    const struct addrinfo *list);
+/* The record of the name's own answer, for its flags (a background
+ * resolver's marks): an answer stored into it directly, not through
+ * slot_store_own, is never used. */
 struct target *slot_own(unsigned index);
 const char *slot_key(unsigned index); /* musl's ai_canonname */
-struct ruleset;
 void slots_rematch(const struct ruleset *rs);
 unsigned slots_want_unmapped(const struct ruleset *rs);
 unsigned slot_next_wanted(unsigned from, long now, char name[NAME_MAX_LEN + 1]);
 
-/* connect, sendto, reverse lookups: no lock, no heap. */
+/* connect, sendto, reverse lookups: no lock, no heap. `rs` is held. */
 struct route {
 	const struct rule *rule; /* NULL: no rule for the port, the name's own */
 	const struct target *target;
+	unsigned gen; /* the slot's assignment the route was read from */
+	bool wake; /* the name's own address is now wanted: resolver_wake() */
 };
-bool slot_route(unsigned index, uint16_t port, struct route *out);
+bool slot_route(const struct ruleset *rs, unsigned index, uint16_t port,
+		struct route *out);
+/* Whether the slot still holds the assignment `gen` (after reading its own
+ * target: the name's answer is the slot's, not the rules'). */
+bool slot_still(unsigned index, unsigned gen);
 bool slot_name(unsigned index, char out[NAME_MAX_LEN + 1]);
 
 #endif

@@ -18,7 +18,15 @@ build/tsan/stress: tests/tsan/stress.c
 	@mkdir -p $(@D)
 	$(TSAN_CC) $(TSAN_CFLAGS) -Wall -Wextra -pthread -o $@ $<
 
-tsan: build/tsan/libhostshim.so build/tsan/stress
+# The slots read as connect does while lookups reuse them and reloads free
+# rulesets (tests/unit/slots_stress.c), under ThreadSanitizer.
+build/tsan/slots_stress: tests/unit/slots_stress.c $(UNIT_SRCS) $(wildcard shim/*.h)
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(TSAN_CFLAGS) -Wall -Wextra -pthread -DSLOT_BITS=9 -Ishim -o $@ \
+	  tests/unit/slots_stress.c $(UNIT_SRCS) $(TSAN_INIH)
+
+tsan: build/tsan/libhostshim.so build/tsan/stress build/tsan/slots_stress
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/slots_stress 3
 	sh tests/tsan/run.sh
 
 .PHONY: tsan

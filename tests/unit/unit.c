@@ -414,11 +414,11 @@ static bool decodes_to(const char *ip, unsigned index, unsigned pos,
 static void test_slots(void)
 {
 	const struct rule *routes[1] = {rules_config(matching)->rules[0]};
-	unsigned a = slot_assign("auth.localhost", routes, 1);
-	unsigned b = slot_assign("other.localhost", routes, 1);
+	unsigned a = slot_assign(matching, "auth.localhost", routes, 1);
+	unsigned b = slot_assign(matching, "other.localhost", routes, 1);
 	char name[NAME_MAX_LEN + 1];
 	CHECK(a && b && a != b);
-	CHECK(slot_assign("auth.localhost", routes, 1) == a);
+	CHECK(slot_assign(matching, "auth.localhost", routes, 1) == a);
 	CHECK(slot_name(a, name) && !strcmp(name, "auth.localhost"));
 	CHECK(!slot_name(0, name));
 
@@ -452,16 +452,16 @@ static void test_slot_reuse(void)
 {
 	const struct rule *routes[1] = {rules_config(matching)->rules[0]};
 	char name[64], back[NAME_MAX_LEN + 1];
-	unsigned kept = slot_assign("kept.localhost", routes, 1);
+	unsigned kept = slot_assign(matching, "kept.localhost", routes, 1);
 	for (unsigned i = 0; i < 3 * SLOT_COUNT; i++) {
 		snprintf(name, sizeof name, "n%u.localhost", i);
-		unsigned index = slot_assign(name, routes, 1);
+		unsigned index = slot_assign(matching, name, routes, 1);
 		if (!index || !slot_name(index, back) || strcmp(back, name)) {
 			CHECK(!"a new name gets a slot of its own");
 			return;
 		}
 		if (i % 1000 == 0) /* in use: keeps its slot */
-			CHECK(slot_assign("kept.localhost", routes, 1) == kept);
+			CHECK(slot_assign(matching, "kept.localhost", routes, 1) == kept);
 	}
 	CHECK(slot_name(kept, back) && !strcmp(back, "kept.localhost"));
 }
