@@ -109,6 +109,6 @@ clean:
 	rm -rf build
 
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
--include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
+-include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk mk/docker.mk
 
 .PHONY: all test check demo install clean

@@ -1,0 +1,22 @@
+# image: hostshim/tools:0.2.0
+# hostshim's installed files and nothing else, to copy into an image:
+#
+#   COPY --from=hostshim/tools:0.2.0 /usr/local/ /usr/local/
+#
+# /usr/local/bin/hostshim                         the launcher (a sh script)
+# /usr/local/lib/hostshim/libhostshim.so          the library, glibc build
+# /usr/local/lib/hostshim/musl/libhostshim.so     the library, musl build
+# /usr/local/lib/hostshim/hostshim-supervise      the supervisor, static (musl)
+#
+# Each library needs its libc alone; the supervisor needs nothing. The
+# launcher picks the musl build for a musl program by itself.
+#
+# Built from a checkout (context: the repository root; only build/tools-stage
+# is sent, see tools.Dockerfile.dockerignore):
+#   make && make musl build/musl/hostshim-supervise
+#   make install DESTDIR=$PWD/build/tools-stage PREFIX=/usr/local
+#   install -m 755 build/musl/hostshim-supervise build/tools-stage/usr/local/lib/hostshim/
+#   docker build -f dist/tools.Dockerfile -t hostshim/tools:0.2.0 .
+# (tests/docker/images.sh does exactly this for make docker.)
+FROM scratch
+COPY build/tools-stage/usr/local/ /usr/local/

@@ -1,0 +1,15 @@
+# make docker: the example built and run by Docker itself (Debian's
+# docker.io and docker-compose, a daemon of its own with its state under
+# build/docker/), signed in through by Chromium, with the conditions a
+# compose user meets (tests/docker/run.sh). Slow leg, run by .ci/run after
+# the others; needs what .ci/install-image-deps installs. Included by the
+# top-level Makefile.
+#   make docker-stop   stops a daemon a killed run left behind
+
+docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
+	bash tests/docker/run.sh
+
+docker-stop:
+	sh mk/dockerd.sh stop
+
+.PHONY: docker docker-stop
