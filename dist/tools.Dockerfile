@@ -13,10 +13,9 @@
 #
 # Built from a checkout (context: the repository root; only build/tools-stage
 # is sent, see tools.Dockerfile.dockerignore):
-#   make && make musl build/musl/hostshim-supervise
-#   make install DESTDIR=$PWD/build/tools-stage PREFIX=/usr/local
-#   install -m 755 build/musl/hostshim-supervise build/tools-stage/usr/local/lib/hostshim/
+#   make tools-stage     (make install of the glibc and musl builds into
+#                         build/tools-stage, plus the static supervisor)
 #   docker build -f dist/tools.Dockerfile -t hostshim/tools:0.2.0 .
-# (tests/docker/images.sh does exactly this for make docker.)
+# (make docker and make images do exactly this.)
 FROM scratch
 COPY build/tools-stage/usr/local/ /usr/local/

@@ -5,6 +5,9 @@
 # the others; needs what .ci/install-image-deps installs. Included by the
 # top-level Makefile.
 #   make docker-stop   stops a daemon a killed run left behind
+#   make tools-stage   the files of the tools image hostshim/tools
+#                      (dist/tools.Dockerfile) in build/tools-stage/: make
+#                      install of both libcs' builds, the static supervisor
 
 docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
 	bash tests/docker/run.sh
@@ -12,4 +15,9 @@ docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl
 docker-stop:
 	sh mk/dockerd.sh stop
 
-.PHONY: docker docker-stop
+tools-stage: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
+	rm -rf build/tools-stage
+	$(MAKE) -s install DESTDIR=$(CURDIR)/build/tools-stage PREFIX=/usr/local
+	install -m 755 build/musl/hostshim-supervise build/tools-stage/usr/local/lib/hostshim/hostshim-supervise
+
+.PHONY: docker docker-stop tools-stage

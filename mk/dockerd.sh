@@ -29,7 +29,13 @@ export DOCKER_HOST="unix://$d/docker.sock"
 
 say() { echo "dockerd.sh: $*" >&2; }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: that process runs (a zombie waiting for init is gone).
+alive() {
+	[ -f "$1" ] || return 1
+	_p=$(cat "$1")
+	[ -n "$_p" ] && kill -0 "$_p" 2>/dev/null &&
+		! grep -q '^State:[[:space:]]*Z' "/proc/$_p/status" 2>/dev/null
+}
 
 start() {
 	for t in dockerd containerd docker docker-compose; do
@@ -115,7 +121,7 @@ kill_wait() {
 	p=$(cat "$1")
 	kill "$p" 2>/dev/null || true
 	i=0
-	while kill -0 "$p" 2>/dev/null; do
+	while alive "$1"; do
 		i=$((i + 1))
 		if [ $i -gt 200 ]; then
 			say "$2 (pid $p) still running after 20 s: KILL"

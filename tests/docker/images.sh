@@ -104,10 +104,12 @@ image_node() {
 image_tools() {
 	local tag stage=build/tools-stage
 	tag=$(sed -n 's/^# image: //p' dist/tools.Dockerfile | head -n 1)
-	make -s build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise >&2
-	rm -rf "$stage"
-	make -s install DESTDIR="$PWD/$stage" PREFIX=/usr/local >&2
-	install -m 755 build/musl/hostshim-supervise "$stage/usr/local/lib/hostshim/hostshim-supervise"
+	make -s tools-stage >&2
+	# DOCKER_LEG_SUPERVISOR=FILE: another supervisor build (e.g. a branch's)
+	if [ -n "${DOCKER_LEG_SUPERVISOR:-}" ]; then
+		install -m 755 "$DOCKER_LEG_SUPERVISOR" "$stage/usr/local/lib/hostshim/hostshim-supervise"
+		echo "docker: the tools image with the supervisor $DOCKER_LEG_SUPERVISOR" >&2
+	fi
 	DOCKER_BUILDKIT=1 docker build -q -f dist/tools.Dockerfile -t "$tag" . >/dev/null
 	lap "$tag built from dist/tools.Dockerfile: $(cd "$stage" && find usr -type f | sort | tr '\n' ' ')"
 }
