@@ -14,8 +14,15 @@
 # Built from a checkout (context: the repository root; only build/tools-stage
 # is sent, see tools.Dockerfile.dockerignore):
 #   make tools-stage     (make install of the glibc and musl builds into
-#                         build/tools-stage, plus the static supervisor)
+#                         build/tools-stage, the static supervisor, and
+#                         /bin/busybox from Debian's busybox-static)
 #   docker build -f dist/tools.Dockerfile -t hostshim/tools:0.2.0 .
 # (make docker and make images do exactly this.)
 FROM scratch
 COPY build/tools-stage/usr/local/ /usr/local/
+# For a Kubernetes init container, which copies /usr/local/ into a volume
+# shared with the app's container (examples/kubernetes/): a static busybox
+# (Debian's busybox-static), outside /usr/local, so that the COPY line above
+# never brings it into an image.
+#   command: ["/bin/busybox", "cp", "-a", "/usr/local/.", "/hostshim/"]
+COPY build/tools-stage/bin/busybox /bin/busybox

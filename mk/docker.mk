@@ -7,7 +7,8 @@
 #   make docker-stop   stops a daemon a killed run left behind
 #   make tools-stage   the files of the tools image hostshim/tools
 #                      (dist/tools.Dockerfile) in build/tools-stage/: make
-#                      install of both libcs' builds, the static supervisor
+#                      install of both libcs' builds, the static supervisor,
+#                      and a static busybox for Kubernetes' init containers
 
 docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
 	bash tests/docker/run.sh
@@ -15,9 +16,15 @@ docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl
 docker-stop:
 	sh mk/dockerd.sh stop
 
+BUSYBOX ?= /bin/busybox
 tools-stage: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
 	rm -rf build/tools-stage
 	$(MAKE) -s install DESTDIR=$(CURDIR)/build/tools-stage PREFIX=/usr/local
 	install -m 755 build/musl/hostshim-supervise build/tools-stage/usr/local/lib/hostshim/hostshim-supervise
+	@# Kubernetes' init container copies with it (the image has no shell):
+	@# Debian's busybox-static, outside /usr/local so COPY --from leaves it.
+	@if ! [ -x $(BUSYBOX) ] || readelf -l $(BUSYBOX) | grep -q 'INTERP'; then \
+	  echo "tools-stage: $(BUSYBOX) is not a static busybox (apt-get install busybox-static)"; exit 1; fi
+	install -D -m 755 $(BUSYBOX) build/tools-stage/bin/busybox
 
 .PHONY: docker docker-stop tools-stage

@@ -141,12 +141,14 @@ else
 fi
 
 # Alpine: no Alpine packages or base can be had here (no container
-# registry, and Debian's mirror has no apk). Dockerfile.alpine's builder
-# step, `make build/libhostshim.so` with the repository's Makefile in a
-# copy of the sources only, runs with musl-gcc standing in for Alpine's gcc
-# (inih and uthash as make musl provides them), then `make install` as on
-# Alpine, where that musl build is the main build, and the installed
-# launcher runs a musl client: the library must answer the mapped name.
+# registry, and Debian's mirror has no apk). Dockerfile.alpine preloads the
+# tools image's musl build; building from source on Alpine, as a user
+# without the tools image would (`make build/libhostshim.so` with the
+# repository's Makefile in a copy of the sources only), runs here with
+# musl-gcc standing in for Alpine's gcc (inih and uthash as make musl
+# provides them), then `make install` as on Alpine, where that musl build is
+# the main build, and the installed launcher runs a musl client: the library
+# must answer the mapped name.
 alpine() {
 	a=$repo/$out/alpine
 	rm -rf "$a" && mkdir -p "$a/src" "$a/stage"

@@ -43,7 +43,7 @@ export const authOptions = {
 export async function callApi(idToken) {
   const url = `${process.env.API_URL || 'http://api:8000'}/me`;
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${idToken}` }, signal: AbortSignal.timeout(15000) });
+    const res = await fetch(url, { headers: { authorization: `Bearer ${idToken}` }, signal: AbortSignal.timeout(5000) });
     return `${res.status} ${await res.text()}`.trim();
   } catch (err) {
     return `no answer from ${url}: ${err.cause?.code || err.message}`;
