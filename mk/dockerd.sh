@@ -97,8 +97,8 @@ start() {
 		fi
 		sleep 0.1
 	done
-	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
-		http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy= \
+	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY='' \
+		http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy='' \
 		dockerd --config-file "$d/daemon.json" >"$d/dockerd.log" 2>&1 &
 	# dockerd writes dockerd.pid itself once up; ours is the PID we started.
 	echo $! >"$d/dockerd.spid"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2012
 # Sourced by tests/docker/run.sh (make docker): the images the example's
 # files name, made here since no container registry is reachable, each
 # tagged with the name the Dockerfiles and the compose file use, so those
@@ -34,7 +34,8 @@ import_root() {
 }
 
 image_debian() {
-	local stamp="bookworm minbase $(sha1sum mk/debroot.sh | cut -c1-12)"
+	local stamp
+	stamp="bookworm minbase $(sha1sum mk/debroot.sh | cut -c1-12)"
 	if stamp_ok debian:12-slim "$stamp"; then lap "debian:12-slim cached"; return 0; fi
 	sh mk/debroot.sh bookworm build/roots/bookworm "" >&2
 	import_root build/roots/bookworm debian:12-slim "$stamp" \
@@ -69,7 +70,8 @@ image_node() {
 		(cd "$dl" && npm pack --silent npm@11 >/dev/null)
 		npm_tgz=$(cd "$dl" && ls npm-*.tgz | sort -V | tail -n 1)
 	fi
-	local stamp="$from node=$node_version ${npm_tgz%.tgz} ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | cksum | cut -d' ' -f1)"
+	local stamp
+	stamp="$from node=$node_version ${npm_tgz%.tgz} ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | cksum | cut -d' ' -f1)"
 	if stamp_ok "$from" "$stamp"; then lap "$from cached"; return 0; fi
 	sh mk/debroot.sh trixie build/roots/trixie-node ca-certificates >&2
 	local m=build/docker/node-root
@@ -111,7 +113,7 @@ image_tools() {
 		echo "docker: the tools image with the supervisor $DOCKER_LEG_SUPERVISOR" >&2
 	fi
 	DOCKER_BUILDKIT=1 docker build -q -f dist/tools.Dockerfile -t "$tag" . >/dev/null
-	lap "$tag built from dist/tools.Dockerfile: $(cd "$stage" && find usr -type f | sort | tr '\n' ' ')"
+	lap "$tag built from dist/tools.Dockerfile: $(cd "$stage" && find . -type f | sed 's|^\.||' | sort | tr '\n' ' ')"
 }
 
 image_provider() {

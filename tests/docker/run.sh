@@ -22,7 +22,7 @@
 # volumes, the daemon. Prints "N passed, N failed" last.
 set -uo pipefail
 repo=${DOCKER_LEG_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$repo"
+cd "$repo" || exit 1
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 export DOCKER_HOST="unix://$repo/build/docker/docker.sock"
 export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
@@ -78,8 +78,10 @@ docker info --format 'docker: security options {{.SecurityOptions}}, cgroup {{.C
 
 # shellcheck source=tests/docker/images.sh
 . tests/docker/images.sh
-image_debian && image_node && image_nginx && image_tools && image_provider ||
-	{ fail "stand-in images (see above)"; exit 1; }
+if ! { image_debian && image_node && image_nginx && image_tools && image_provider; }; then
+	fail "stand-in images (see above)"
+	exit 1
+fi
 
 # The user's .env: the example's, with secrets made up.
 rnd() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
@@ -107,8 +109,8 @@ lap "built app and api"
 port=80
 # wait_app: the app answers through the proxy.
 wait_app() {
-	local i code
-	for i in $(seq 1 $((${1:-60} * 2))); do
+	local _ code
+	for _ in $(seq 1 $((${1:-60} * 2))); do
 		code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' -H "Host: app.localhost:$port" "http://127.0.0.1:$port/" 2>/dev/null)
 		[ "$code" = 200 ] && return 0
 		sleep 0.5
@@ -116,6 +118,7 @@ wait_app() {
 	echo "docker: the app did not answer 200 through the proxy (last: $code)"
 	return 1
 }
+# shellcheck disable=SC2016 # JavaScript template strings
 # signin NAME: Chromium on this machine, through the proxy; result in $out/NAME.json.
 signin() {
 	local t0=$SECONDS
@@ -207,7 +210,6 @@ lap "sign-in and API"
 # --- the control: the same stack without the library (and the API without
 # the supervisor). What a user sees.
 m_app=$(mark app)
-m_api=$(mark api)
 C -f tests/docker/control.override.yml up -d app api >"$out/control-up.log" 2>&1 && wait_app
 signin control
 eai=$(since app "$m_app" | grep -m 1 -o '.*EAI_AGAIN auth.localhost.*')
@@ -224,7 +226,9 @@ if grep -q '^real: 401 .*auth.localhost' "$out/control-api.txt"; then
 else
 	fail "control: the API without the supervisor: $(tr '\n' '|' <"$out/control-api.txt")"
 fi
-C up -d app api >>"$out/control-up.log" 2>&1 && wait_app || fail "back to the stack with hostshim"
+if ! { C up -d app api >>"$out/control-up.log" 2>&1 && wait_app; }; then
+	fail "back to the stack with hostshim"
+fi
 lap "control"
 
 # --- the provider recreated at a new address: nothing else restarted
@@ -350,7 +354,7 @@ rm -rf "$cm" && mkdir -p "$cm"
 # cm_version N TARGET: the kubelet's layout, ..data pointing at version N
 cm_version() {
 	mkdir -p "$cm/..v$1"
-	sed "s/^auth.localhost = .*/auth.localhost = $2/" examples/kubernetes/shim-configmap.yaml |
+	sed "s/^\( *\)auth.localhost = .*/\1auth.localhost = $2/" examples/kubernetes/shim-configmap.yaml |
 		/usr/bin/python3 -c 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin)["data"]["shim.ini"])' >"$cm/..v$1/shim.ini"
 	chmod 644 "$cm/..v$1/shim.ini"
 	ln -sfn "..v$1" "$cm/..data_tmp" && mv -T "$cm/..data_tmp" "$cm/..data"
@@ -361,7 +365,7 @@ docker volume create "${project}_k8s_hostshim" >/dev/null
 # the init container: the tools image, its command from the manifest
 eval "set -- $(printf '%s' "$init" | tr -d '[],')"
 # an emptyDir is 0777 (any pod user writes it); a fresh Docker volume is root's 0755
-docker run --rm --network none -v "${project}_k8s_hostshim:/hostshim" "$tools" /bin/busybox chmod 777 /hostshim
+docker run --rm --network none -v "${project}_k8s_hostshim:/hostshim" "$tools" /bin/busybox chmod 777 /hostshim 2>/dev/null
 docker run --rm --network none --user 65534 --cap-drop ALL -v "${project}_k8s_hostshim:/hostshim" "$tools" "$@" >"$out/k8s-init.log" 2>&1
 copied=$(docker run --rm --network none -v "${project}_k8s_hostshim:/v:ro" "$tools" /bin/busybox find /v -type f | sort | tr '\n' ' ')
 echo "docker: k8s: init container ($init) copied: $copied"
@@ -375,12 +379,12 @@ k8s_app=${project}_k8s_app
 docker run -d --name "$k8s_app" --network "$(net)" --user 1000 --cap-drop ALL --security-opt no-new-privileges \
 	-v "${project}_k8s_hostshim:/opt/hostshim:ro" -v "$cm:/etc/hostshim:ro" \
 	-e LD_PRELOAD=/opt/hostshim/lib/hostshim/libhostshim.so -e HOSTSHIM_CONFIG=/etc/hostshim/shim.ini \
-	--entrypoint node "$(C images -q app | head -n 1)" -e "$probe" >/dev/null
+	--entrypoint node "$(C images -q app | head -n 1)" -e "$probe" >/dev/null 2>&1
 # wait_line PATTERN: a line of the probe's output, since the last mark
 k8s_mark=0
 wait_line() {
-	local i
-	for i in $(seq 1 40); do
+	local _
+	for _ in $(seq 1 40); do
 		docker logs "$k8s_app" 2>&1 | tail -n +"$((k8s_mark + 1))" | grep -q -- "$1" && break
 		sleep 0.5
 	done
@@ -395,14 +399,15 @@ wait_line '^err ECONNREFUSED' && k2=yes
 cm_version 3 server:9000
 rm -rf "$cm/..v2"
 wait_line '^ok 200 http://auth.localhost/' && k3=yes
-docker logs "$k8s_app" 2>&1 | grep '^hostshim' | sort -u | sed 's/^/docker: k8s: app log: /'
+docker logs "$k8s_app" >"$out/k8s-app.log" 2>&1
+grep '^hostshim' "$out/k8s-app.log" | sort -u | sed 's/^/docker: k8s: app log: /'
 docker rm -f "$k8s_app" >/dev/null 2>&1
 docker volume rm "${project}_k8s_hostshim" >/dev/null 2>&1
 if [ -n "$copied" ] && [ $k1$k2$k3 = yesyesyes ]; then
 	pass "k8s mechanics: the init container's copy from $tools into a shared volume; LD_PRELOAD into it as uid 1000, no capabilities; the rules in a ConfigMap directory, ..data swapped to server:9001 then back: the running process followed both (ok, ECONNREFUSED, ok)"
 else
 	fail "k8s mechanics: copied '$copied'; start $k1, swap to 9001 $k2, swap back $k3"
-	docker logs "$k8s_app" 2>&1 | tail -n 5
+	tail -n 5 "$out/k8s-app.log"
 fi
 lap "kubernetes mechanics"
 
