@@ -369,11 +369,20 @@ docker run --rm --network none -v "${project}_k8s_hostshim:/hostshim" "$tools" /
 docker run --rm --network none --user 65534 --cap-drop ALL -v "${project}_k8s_hostshim:/hostshim" "$tools" "$@" >"$out/k8s-init.log" 2>&1
 copied=$(docker run --rm --network none -v "${project}_k8s_hostshim:/v:ro" "$tools" /bin/busybox find /v -type f | sort | tr '\n' ' ')
 echo "docker: k8s: init container ($init) copied: $copied"
+# A new connection each time (agent: false): a kept-alive one would stay
+# with the old target, as it should.
 probe='
+const http = require("http");
 const url = "http://auth.localhost/application/o/nextjs/.well-known/openid-configuration";
-setInterval(() => fetch(url, { signal: AbortSignal.timeout(3000) })
-  .then(async (r) => console.log("ok", r.status, (await r.json()).issuer))
-  .catch((e) => console.log("err", e.cause?.code || e.message)), 500);
+setInterval(() => {
+  const req = http.get(url, { agent: false, timeout: 3000 }, (r) => {
+    let body = "";
+    r.on("data", (c) => (body += c));
+    r.on("end", () => { try { console.log("ok", r.statusCode, JSON.parse(body).issuer); } catch (e) { console.log("err", e.message); } });
+  });
+  req.on("timeout", () => req.destroy(new Error("timeout")));
+  req.on("error", (e) => console.log("err", e.code || e.message));
+}, 500);
 '
 k8s_app=${project}_k8s_app
 docker run -d --name "$k8s_app" --network "$(net)" --user 1000 --cap-drop ALL --security-opt no-new-privileges \
