@@ -9,12 +9,18 @@
 # another, and inlined code must see those stores.
 
 CC       ?= cc
+# The release version, in one place: the file VERSION. Stamped into the
+# launcher and compiled into the library and the supervisor. (A build
+# context without the file, as the examples' Dockerfiles copy only
+# Makefile and shim/, says "unknown".)
+VERSION  := $(or $(shell cat VERSION 2>/dev/null),unknown)
+VERSION_DEF := -DHOSTSHIM_VERSION='"$(VERSION)"'
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 SHIM_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing \
-                -U_FORTIFY_SOURCE $(WARN)
+                -U_FORTIFY_SOURCE $(WARN) $(VERSION_DEF)
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 # inih's archive, not its shared library: the only run-time need is libc.
@@ -39,7 +45,7 @@ ASAN_LIB := $(shell $(CC) -print-file-name=libasan.so)
 
 all: build/libhostshim.so build/hostshim $(CLIENTS) $(CLIENT_LIBS)
 
-build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map Makefile
+build/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map Makefile $(wildcard VERSION)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SRCS) $(INIH) $(LIBDL)
 
@@ -50,9 +56,12 @@ build/asan/libhostshim.so: $(SRCS) $(HDRS) shim/exports.map
 	  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	  -shared -Wl,--version-script=shim/exports.map -o $@ $(SRCS) $(INIH)
 
-build/hostshim: shim/hostshim
+# The launcher with its version= line stamped from VERSION.
+build/hostshim: shim/hostshim $(wildcard VERSION)
 	@mkdir -p $(@D)
-	cp $< $@ && chmod 755 $@
+	sed 's|^version=$$|version=$(VERSION)|' $< >$@.tmp
+	grep -qx 'version=$(VERSION)' $@.tmp
+	chmod 755 $@.tmp && mv -f $@.tmp $@
 
 build/tests/%: tests/clients/%.c tests/clients/client_net.h
 	@mkdir -p $(@D)
@@ -94,6 +103,14 @@ check: musl-test test build/asan/libhostshim.so
 demo: build/libhostshim.so
 	sh examples/demo.sh
 
+# The fenced blocks of README.md, CONTRIBUTING.md, docs/ and examples/:
+# ini through --check, compose through docker-compose config, shell through
+# sh -n, Dockerfiles' syntax (tests/docs/blocks.py says how).
+docs-check: build/libhostshim.so build/hostshim
+	python3 tests/docs/blocks.py --expect-fail tests/docs/wrong.md
+	python3 tests/docs/blocks.py
+check: docs-check
+
 install: build/libhostshim.so build/hostshim
 	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
 	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
@@ -109,6 +126,8 @@ clean:
 	rm -rf build
 
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
--include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk mk/docker.mk
+-include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
+# Release archives and npm packages (after cross.mk: they use its builds).
+-include mk/dist.mk mk/npm.mk mk/docker.mk
 
-.PHONY: all test check demo install clean
+.PHONY: all test check demo docs-check install clean

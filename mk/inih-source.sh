@@ -82,7 +82,7 @@ apt_private update >"$work/update.log" 2>&1 || {
 	cat "$work/update.log" >&2
 	exit 1
 }
-installed=$(dpkg-query -W -f '${Version}' libinih-dev 2>/dev/null || true)
+installed=$(dpkg-query -W -f '${Version}\n' libinih-dev 2>/dev/null | head -n 1 || true)
 got=
 if [ -n "$installed" ] && fetch "libinih=$installed"; then
 	got="libinih $installed"

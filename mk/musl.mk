@@ -10,7 +10,7 @@
 MUSL_CC      ?= musl-gcc
 MUSL_SRCS    := $(wildcard shim/*.c)
 MUSL_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing -U_FORTIFY_SOURCE \
-                -O2 -g -Wall -Wextra -Werror
+                -O2 -g -Wall -Wextra -Werror $(VERSION_DEF)
 MUSL_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 # musl-gcc searches musl's headers only: uthash (header-only) is copied in.

@@ -17,7 +17,7 @@ SUP_HDRS := shim/supervise/supervise.h $(wildcard shim/*.h)
 build/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(CFLAGS) $(WARN) -fno-strict-aliasing -U_FORTIFY_SOURCE \
-	  -Ishim -pthread -o $@ $(SUP_SRCS) $(INIH)
+	  $(VERSION_DEF) -Ishim -pthread -o $@ $(SUP_SRCS) $(INIH)
 
 all: build/hostshim-supervise
 
@@ -34,7 +34,7 @@ $(SUP_KINC)/linux/seccomp.h:
 build/musl/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS) build/musl/inih/ini.o \
     $(MUSL_INC)/uthash.h $(SUP_KINC)/linux/seccomp.h
 	$(MUSL_CC) -static -std=gnu11 -O2 -g $(WARN) -fno-strict-aliasing -Ishim \
-	  -I$(MUSL_INC) -Ibuild/musl/inih -idirafter $(SUP_KINC) -pthread \
+	  -I$(MUSL_INC) -Ibuild/musl/inih -idirafter $(SUP_KINC) -pthread $(VERSION_DEF) \
 	  -o $@ $(SUP_SRCS) build/musl/inih/ini.o
 
 supervise-test: build/hostshim-supervise build/hostshim build/musl/hostshim-supervise

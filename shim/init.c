@@ -33,6 +33,9 @@
 #include "targets.h"
 
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
+#ifndef HOSTSHIM_VERSION /* the Makefile passes the file VERSION's */
+#define HOSTSHIM_VERSION "unknown"
+#endif
 #define MESSAGES_SHOWN 100
 #define PROGRAM_NAME_MAX 64
 
@@ -264,6 +267,7 @@ static void load(void)
 	set_log_level(&cfg);
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
+	log_msg(LOG_DEBUG, "libhostshim %s", HOSTSHIM_VERSION);
 	report_messages(&cfg, check);
 	char exe[PROGRAM_NAME_MAX];
 	exe_name(exe);

@@ -13,6 +13,10 @@
  *   real.c          the libc functions we stand in front of
  *   log.c           messages on stderr, and formatting without stdio
  *   init.c          loading once, on the first call that needs the rules
+ *
+ * Their tests: tests/integration/test_<concern>.py (rules, lookups,
+ * failures, targets, reload, destinations, deepbind, ...), run by
+ * tests/integration.py; the matcher and parser alone in tests/unit/.
  */
 #ifndef HOSTSHIM_H
 #define HOSTSHIM_H

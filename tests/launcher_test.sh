@@ -159,9 +159,12 @@ t_out_has "--help mentions --check" "--check"
 run "$L" --version
 t_status "--version exits 0" 0
 t_out_has "--version prints the name" "hostshim "
+# The release version lives in the file VERSION alone; make stamps it in.
+want_version=$(cat "$(dirname "$0")/../VERSION" 2>/dev/null)
+t_out "--version prints the version in VERSION" "hostshim ${want_version:-(no VERSION file)}"
 
 run "$L"
-t_status "no arguments: status 2" 2
+t_status "no arguments: status 125" 125
 t_err_has "no arguments: usage on stderr" "Usage: hostshim"
 t_out_empty "no arguments: nothing on stdout"
 
@@ -170,19 +173,19 @@ for args in "-x" "--bogus" "-c" "-m" "-l" "-l loud" "-l INFO" "--log=" \
     "-l info --check" "--check a b" "--print-env a b" "--check -x"; do
     # shellcheck disable=SC2086 # split on purpose
     run "$L" $args
-    if [ "$st" = 2 ] && [ -z "$out" ]; then
+    if [ "$st" = 125 ] && [ -z "$out" ]; then
         case $err in
-            *"Usage: hostshim"*) ok "bad arguments '$args': usage, status 2" ;;
-            *) bad "bad arguments '$args': usage, status 2" "$(show)" ;;
+            *"Usage: hostshim"*) ok "bad arguments '$args': usage, status 125" ;;
+            *) bad "bad arguments '$args': usage, status 125" "$(show)" ;;
         esac
     else
-        bad "bad arguments '$args': usage, status 2" "$(show)"
+        bad "bad arguments '$args': usage, status 125" "$(show)"
     fi
 done
 run "$L" -l loud true
 t_err_has "-l names the valid levels" "off|error|warn|info|debug"
 run "$L" -m '' true
-t_status "-m with an empty rule: status 2" 2
+t_status "-m with an empty rule: status 125" 125
 
 # ---------------------------------------------------------------- variables
 for lv in off error warn info debug; do
@@ -225,11 +228,11 @@ t_out "no -c keeps an inherited HOSTSHIM_CONFIG" "$tmp/empty.ini"
 run "$L" -c "$tmp/cfg/a.ini" -- sh -c 'printf %s "$HOSTSHIM_CONFIG"'
 t_out "-c overrides an inherited HOSTSHIM_CONFIG" "$tmp/cfg/a.ini"
 run "$L" -c "$tmp/no-such.ini" -- touch "$tmp/ran-c"
-t_status "-c missing file: status 2" 2
+t_status "-c missing file: status 125" 125
 t_err_has "-c missing file: named" "$tmp/no-such.ini"
 if [ -e "$tmp/ran-c" ]; then bad "-c missing file: command not run" "it ran"; else ok "-c missing file: command not run"; fi
 run "$L" -c "$tmp/cfg" -- true
-t_status "-c directory: status 2" 2
+t_status "-c directory: status 125" 125
 
 r1='one.launcher.test=127.0.0.1:1'
 r2='two.launcher.test = 127.0.0.1:2, three.launcher.test=127.0.0.1:3'
@@ -397,17 +400,17 @@ t_out "a relative HOSTSHIM_LIB is made absolute" "$tmp/alt/libhostshim.so"
 
 mk_copy "$tmp/nolib/bin"
 run sh -c 'unset HOSTSHIM_LIB; "$@"' sh "$tmp/nolib/bin/hostshim" -- touch "$tmp/ran-nolib"
-t_status "library missing: status 127" 127
+t_status "library missing: status 125 (the launcher's own error)" 125
 t_err_has "library missing: names where it looked" "$tmp/nolib/bin/"
 t_err_has "library missing: names ../lib/hostshim" "lib/hostshim"
 if [ -e "$tmp/ran-nolib" ]; then bad "library missing: command not run" "it ran"; else ok "library missing: command not run"; fi
 run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" -- true
-t_status "HOSTSHIM_LIB=/nonexistent: status 127" 127
+t_status "HOSTSHIM_LIB=/nonexistent: status 125" 125
 t_err_has "HOSTSHIM_LIB=/nonexistent: named" "/nonexistent/libhostshim.so"
 mkdir -p "$tmp/with space"
 cp "$lib" "$tmp/with space/libhostshim.so"
 run env HOSTSHIM_LIB="$tmp/with space/libhostshim.so" "$L" -- true
-t_status "library path with a space: status 127" 127
+t_status "library path with a space: status 125" 125
 t_err_has "library path with a space: explained" "LD_PRELOAD"
 
 # ---------------------------------------------------------------- --print-env
@@ -415,11 +418,11 @@ run "$L" --print-env
 t_status "--print-env: status 0" 0
 t_out_has "--print-env: LD_PRELOAD is the image's path, not this build tree's" "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
 t_out_has "--print-env: default HOSTSHIM_CONFIG" "${nl}ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini"
-t_out_has "--print-env: COPY of the config" "${nl}COPY shim.ini /etc/hostshim/shim.ini$nl"
+t_out_has "--print-env: COPY of the config, mode 644 (the README calls it necessary)" "${nl}COPY --chmod=644 shim.ini /etc/hostshim/shim.ini$nl"
 badline=$(printf '%s\n' "$out" | grep -v -e '^ENV [A-Z_]*=' -e '^COPY ' -e '^#')
 if [ -z "$badline" ]; then ok "--print-env: only ENV, COPY and comment lines"; else bad "--print-env: only ENV, COPY and comment lines" "$badline"; fi
 run sh -c 'cd "$1" && "$2" --print-env ./conf/shim.ini' sh "$tmp" "$L"
-t_out_has "--print-env relative FILE: copied from the build context" "${nl}COPY conf/shim.ini /etc/hostshim/shim.ini$nl"
+t_out_has "--print-env relative FILE: copied from the build context" "${nl}COPY --chmod=644 conf/shim.ini /etc/hostshim/shim.ini$nl"
 mkdir -p "$tmp/inst/bin" "$tmp/inst/lib/hostshim"
 cp "$L" "$tmp/inst/bin/hostshim"
 cp "$lib" "$tmp/inst/lib/hostshim/libhostshim.so"
@@ -428,26 +431,28 @@ t_out_has "--print-env: a copy made by hand prints the image's default path" "${
 run "$L" --print-env /app/shim.ini
 t_out_has "--print-env /abs/FILE" "ENV HOSTSHIM_CONFIG=/app/shim.ini"
 run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" --print-env
-t_status "--print-env, library missing: 127" 127
+t_status "--print-env, library missing: 125" 125
 
 # ---------------------------------------------------------------- --check
 printf '[shim]\nonly = node, next-server\nskip = npm\n[map]\na.localhost = 127.0.0.1:80\n' >"$tmp/scope.ini"
 chmod 644 "$tmp/scope.ini"
 run "$L" --check "$tmp/scope.ini" -- /usr/bin/node server.js
 t_out_has "--check -- COMMAND: the rules apply to node" "${nl}the rules apply to node$nl"
-run "$L" --check "$tmp/scope.ini" -- npm run dev
+mkdir -p "$tmp/npmbin"
+cp /bin/true "$tmp/npmbin/npm"
+run env PATH="$tmp/npmbin:$PATH" "$L" --check "$tmp/scope.ini" -- npm run dev
 t_out_has "--check -- COMMAND: not to npm (skip)" "${nl}the rules do not apply to npm$nl"
 run "$L" --check "$tmp/scope.ini" -- sh -c true
 t_out_has "--check -- COMMAND: not to sh (not in only)" "${nl}the rules do not apply to sh$nl"
 run "$L" --check "$tmp/scope.ini" --
-t_status "--check -- without COMMAND: usage, 2" 2
+t_status "--check -- without COMMAND: usage, 125" 125
 run "$L" --check "$tmp/no-such.ini"
 t_status "--check missing FILE: status 1" 1
 t_err_has "--check missing FILE: named" "$tmp/no-such.ini"
 run "$L" --check "$tmp/cfg"
 t_status "--check directory: status 1" 1
 run env HOSTSHIM_LIB=/nonexistent/libhostshim.so "$L" --check "$tmp/cfg/a.ini"
-t_status "--check, library missing: 127" 127
+t_status "--check, library missing: 125" 125
 mkdir -p "$tmp/junk"
 printf 'this is not a shared object\n' >"$tmp/junk/libhostshim.so"
 run env HOSTSHIM_LIB="$tmp/junk/libhostshim.so" "$L" --check "$tmp/cfg/a.ini"
@@ -638,7 +643,7 @@ else
     cp "$L" "$tmp/nomusl/hostshim"
     cp "$lib" "$tmp/nomusl/libhostshim.so"
     run env -u HOSTSHIM_LIB "$tmp/nomusl/hostshim" -- "$musl_prog" localhost
-    t_status "musl program without a musl build: 127" 127
+    t_status "musl program without a musl build: 125" 125
     t_err_has "musl program without a musl build: explained" "make musl"
 fi
 
@@ -689,6 +694,274 @@ else
         *addr=127.88.*) bad "Alpine-style install, without a rule: the name is not answered" "$(show)" ;;
         *) ok "Alpine-style install, without a rule: the name is not answered" ;;
     esac
+fi
+
+# ---------------------------------------------------------------- rules checked before COMMAND
+# The launcher reads -c and -m with the library's own parser before it runs
+# COMMAND: a problem ends it with 125 (as env, timeout, docker run) and a
+# message naming the -m rule or FILE:LINE; COMMAND never runs.
+if need_real "rules checked before COMMAND"; then
+    rm -f "$tmp/ran"
+    run "$L" -m 'x.launcher.test=server:99999' -- touch "$tmp/ran"
+    t_status "-m with port 99999: status 125" 125
+    t_err_has "-m with port 99999: the rule and the problem named" \
+        "hostshim: -m 'x.launcher.test=server:99999': port 99999 out of range"
+    if [ -e "$tmp/ran" ]; then bad "-m with port 99999: command not run" "it ran"; else ok "-m with port 99999: command not run"; fi
+    run "$L" -m 'auth.localhost=' -- touch "$tmp/ran"
+    t_status "-m with no target: status 125" 125
+    t_err_has "-m with no target: named" "hostshim: -m 'auth.localhost=': "
+    if [ -e "$tmp/ran" ]; then bad "-m with no target: command not run" "it ran"; else ok "-m with no target: command not run"; fi
+    run "$L" -m 'a.launcher.test=127.0.0.1:1' -m 'b.launcher.test=127.0.0.1:2, c.launcher.test=127.0.0.1:70000' -- true
+    t_status "-m: the third rule bad: 125" 125
+    t_err_has "-m: the bad rule of a comma-separated -m is the one named" \
+        "hostshim: -m 'c.launcher.test=127.0.0.1:70000': port 70000 out of range"
+    t_err_has "-m: a last line says why nothing ran" "not running the command"
+    run "$L" -c "$tmp/cfg/bad.ini" -- true
+    t_status "-c bad.ini -- true: status 125" 125
+    t_err_has "-c bad.ini: FILE:LINE named" "hostshim: $tmp/cfg/bad.ini:4: port 70000 out of range"
+    run "$L" -c "$tmp/cfg/bad.ini" -m 'ok.launcher.test=127.0.0.1:3' -- true
+    t_status "-c bad.ini with a good -m: still 125" 125
+    run "$L" -c "$tmp/cfg/good.ini" -m 'ok.launcher.test=127.0.0.1:3' -- sh -c 'echo ran'
+    t_status "-c good.ini and a good -m: the command runs" 0
+    t_out "-c good.ini and a good -m: its output" ran
+    t_err_empty "-c good.ini and a good -m: nothing said"
+    run "$L" -l off -m 'x.launcher.test=server:99999' -- true
+    t_err_has "-l off: the launcher still says what is wrong" "port 99999 out of range"
+    run env HOSTSHIM_MAP='inherited.launcher.test=server:99999' "$L" -m 'ok.launcher.test=127.0.0.1:3' -- sh -c 'echo ran'
+    t_out "an inherited bad HOSTSHIM_MAP is the library's to report: the command runs" ran
+    run "$L" --supervise -m 'x.launcher.test=server:99999' -- touch "$tmp/ran"
+    t_status "--supervise with a bad -m: 125 before anything runs" 125
+    t_err_has "--supervise with a bad -m: named" "-m 'x.launcher.test=server:99999'"
+    if [ -e "$tmp/ran" ]; then bad "--supervise with a bad -m: command not run" "it ran"; else ok "--supervise with a bad -m: command not run"; fi
+    # 126/127 stay the command's.
+    run "$L" -m 'ok.launcher.test=127.0.0.1:3' -- no-such-command-hostshim-test
+    t_status "good rules, command not found: 127" 127
+fi
+
+# ---------------------------------------------------------------- --check like a run
+mkdir -p "$tmp/bin" "$tmp/app/node_modules/.bin"
+cp /bin/true "$tmp/bin/node"
+printf '#!/usr/bin/env node\nconsole.log("next")\n' >"$tmp/app/node_modules/.bin/next"
+printf '#!/usr/bin/env -S node --no-warnings\n' >"$tmp/app/node_modules/.bin/split"
+chmod 755 "$tmp/app/node_modules/.bin/next" "$tmp/app/node_modules/.bin/split"
+printf '#!%s/bin/node\n' "$tmp" >"$tmp/app/direct"
+chmod 755 "$tmp/app/direct"
+printf '[shim]\nonly = node\n[map]\na.localhost = 127.0.0.1:80\n' >"$tmp/only-node.ini"
+if need_real "--check like a run"; then
+    run "$L" --check -m 'm.launcher.test=127.0.0.1:9003'
+    t_status "--check -m: status 0" 0
+    t_out_has "--check -m: the rule listed, named as HOSTSHIM_MAP has it" \
+        "m.launcher.test -> 127.0.0.1:9003 (HOSTSHIM_MAP item 1)"
+    run "$L" --check -c "$tmp/cfg/good.ini" -m 'm.launcher.test=127.0.0.1:9003'
+    t_out_has "--check -c FILE -m: the file's rule" "good.launcher.test -> 127.0.0.1:9000 ($tmp/cfg/good.ini:4)"
+    summary_ok "--check -c FILE -m: summary counts both" 3 0
+    run "$L" --check -m 'x.launcher.test=server:99999'
+    t_status "--check with a bad -m: status 1" 1
+    t_err_has "--check with a bad -m: the problem" "port 99999 out of range"
+    run "$L" --check "$tmp/cfg/good.ini" -c "$tmp/cfg/good.ini"
+    t_status "--check FILE and -c: usage, 125" 125
+    run "$L" --check -l info -c "$tmp/cfg/good.ini"
+    t_status "--check accepts -l" 0
+    run env PATH="$tmp/bin:$PATH" "$L" --check -c "$tmp/only-node.ini" -- "$tmp/app/node_modules/.bin/next" start
+    t_out_has "--check -- a '#!/usr/bin/env node' script: the rules apply to node" "${nl}the rules apply to node$nl"
+    t_out_has "--check -- a '#!/usr/bin/env node' script: says it followed it" \
+        "next is a script for env; env runs node, so the rules concern node ($tmp/bin/node)"
+    run env PATH="$tmp/bin:$PATH" "$L" --check -c "$tmp/only-node.ini" -- "$tmp/app/node_modules/.bin/split"
+    t_out_has "--check -- '#!/usr/bin/env -S node ...': node" "${nl}the rules apply to node$nl"
+    run "$L" --check -c "$tmp/only-node.ini" -- "$tmp/app/direct"
+    t_out_has "--check -- a '#!/path/node' script: node" "${nl}the rules apply to node$nl"
+    run env PATH="$tmp/bin:$PATH" "$L" --check -c "$tmp/only-node.ini" -- env -u HOME FOO=1 node x.js
+    t_out_has "--check -- env [options] node: node" "${nl}the rules apply to node$nl"
+    run "$L" --check -c "$tmp/only-node.ini" -- sh -c true
+    t_out_has "--check -- sh: not node, the rules do not apply" "${nl}the rules do not apply to sh$nl"
+fi
+
+# ---------------------------------------------------------------- --print-env and the libc
+run "$L" --print-env --libc musl
+t_status "--print-env --libc musl: status 0" 0
+t_out_has "--print-env --libc musl: the musl build's path in the image" \
+    "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/musl/libhostshim.so$nl"
+run "$L" --print-env --libc gnu /app/shim.ini
+t_out_has "--print-env --libc gnu: the glibc build's path" \
+    "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
+t_out_has "--print-env --libc gnu FILE: FILE" "ENV HOSTSHIM_CONFIG=/app/shim.ini"
+run "$L" --print-env --libc=musl
+t_out_has "--print-env --libc=musl" "ENV LD_PRELOAD=/usr/local/lib/hostshim/musl/libhostshim.so"
+run "$L" --print-env --libc bsd
+t_status "--print-env --libc bsd: usage, 125" 125
+if [ -e /lib64/ld-linux-x86-64.so.2 ] || [ -e /lib/ld-linux-aarch64.so.1 ]; then
+    run "$L" --print-env
+    t_out_has "--print-env on a glibc system: the glibc build" \
+        "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
+fi
+
+# ---------------------------------------------------------------- trust, as root
+# The library, running as root, refuses a file another user owns: a file
+# bind-mounted from the host. --check, -c and a start with the file in
+# HOSTSHIM_CONFIG say what to do.
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+    skipped "trust messages" "needs root and setpriv"
+elif need_real "trust messages"; then
+    mkdir -p "$tmp/trust"
+    cp "$tmp/cfg/good.ini" "$tmp/trust/shim.ini"
+    chmod 644 "$tmp/trust/shim.ini"
+    chown 1000:1000 "$tmp/trust/shim.ini"
+    run "$L" --check "$tmp/trust/shim.ini"
+    t_status "--check, a file owned by uid 1000, as root: status 1" 1
+    t_err_has "--check, a host user's file: the library's reason" "owned by uid 1000, not root"
+    t_err_has "--check, a host user's file: what to do with a bind mount" \
+        "sudo chown root: FILE && sudo chmod 644 FILE"
+    t_err_has "--check, a host user's file: or a non-root user" "run the container as a non-root user"
+    run "$L" -c "$tmp/trust/shim.ini" -- touch "$tmp/ran-trust"
+    t_status "-c a host user's file, as root: 125" 125
+    t_err_has "-c a host user's file: what to do" "mounted read-only: ./FILE:$tmp/trust/shim.ini:ro"
+    if [ -e "$tmp/ran-trust" ]; then bad "-c a host user's file: command not run" "it ran"; else ok "-c a host user's file: command not run"; fi
+    run env HOSTSHIM_CONFIG="$tmp/trust/shim.ini" "$L" -- sh -c 'echo ran'
+    t_out "HOSTSHIM_CONFIG a host user's file, as root: the command runs" ran
+    t_err_has "HOSTSHIM_CONFIG a host user's file, as root: a warning at start" \
+        "warning: $tmp/trust/shim.ini (or its directory) is not owned by root"
+    t_err_has "HOSTSHIM_CONFIG a host user's file, as root: what to do" "sudo chown root: FILE"
+    chmod 755 "$tmp"
+    run setpriv --reuid=1000 --regid=1000 --clear-groups env HOSTSHIM_CONFIG="$tmp/trust/shim.ini" "$L" -- sh -c 'echo ran'
+    t_out "the same file, as uid 1000: runs" ran
+    t_err_empty "the same file, as uid 1000: no warning (the rule is for root)"
+    run setpriv --reuid=1000 --regid=1000 --clear-groups "$L" --check "$tmp/trust/shim.ini"
+    t_status "--check as uid 1000: the file is fine" 0
+    run setpriv --reuid=1001 --regid=1001 --clear-groups "$L" --check "$tmp/trust/shim.ini"
+    t_status "--check as another non-root user (uid 1001): a 644 file of uid 1000 is fine" 0
+    chmod 700 "$tmp"
+    chown 0:0 "$tmp/trust/shim.ini"
+    run env HOSTSHIM_CONFIG="$tmp/trust/shim.ini" "$L" -- sh -c 'echo ran'
+    t_err_empty "after chown root: no warning"
+    run "$L" --check "$tmp/trust/shim.ini"
+    t_status "after chown root: --check 0" 0
+fi
+
+# ---------------------------------------------------------------- Go, nested supervision
+# A Go program without a build ID (-ldflags=-buildid=) is still Go: its
+# .go.buildinfo section. It must run supervised, not preloaded.
+gobin=''
+if command -v go >/dev/null 2>&1 && [ -x "${lib%/*}/hostshim-supervise" ]; then
+    mkdir -p "$tmp/go"
+    cat >"$tmp/go/main.go" <<'EOF'
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+)
+
+func main() {
+	fmt.Printf("LD_PRELOAD=%s\n", os.Getenv("LD_PRELOAD"))
+	addrs, err := net.LookupHost(os.Args[1])
+	if err != nil {
+		fmt.Println("lookup failed")
+		os.Exit(3)
+	}
+	fmt.Println("lookup", addrs)
+}
+EOF
+    if (cd "$tmp/go" && GO111MODULE=off GOCACHE="${GOCACHE:-$tmp/gocache}" \
+        go build -ldflags=-buildid= -o noid main.go && GO111MODULE=off \
+        GOCACHE="${GOCACHE:-$tmp/gocache}" go build -o withid main.go) \
+        >"$tmp/go/build.log" 2>&1; then
+        gobin=$tmp/go/noid
+    else
+        bad "building a Go program" "$(cat "$tmp/go/build.log")"
+    fi
+else
+    skipped "Go programs" "needs go (golang-go) and build/hostshim-supervise"
+fi
+if [ -n "$gobin" ] && need_real "Go without a build ID" &&
+    need_netns "Go without a build ID"; then
+    cat >"$tmp/go.sh" <<'EOF'
+ip link set lo up || exit 90
+"$2" -l info -m 'launcher-go.invalid=127.0.0.1:9' -- "$1/go/noid" launcher-go.invalid
+EOF
+    run unshare -n sh "$tmp/go.sh" "$tmp" "$L"
+    t_status "Go without a build ID: runs, and its lookup is answered" 0
+    t_err_has "Go without a build ID: seen as Go, supervised" \
+        "$tmp/go/noid is a Go program (it connects with raw system calls): running it supervised"
+    t_out_has "Go without a build ID: not preloaded" "LD_PRELOAD=$nl"
+    t_out_has "Go without a build ID: the mapped name answered by the supervisor" "lookup [127.88."
+    printf '#!/usr/bin/env noid\n' >"$tmp/go/script"
+    chmod 755 "$tmp/go/script"
+    run env PATH="$tmp/go:$PATH" "$L" -l info -- "$tmp/go/script" localhost
+    t_err_has "a '#!/usr/bin/env GOPROGRAM' script: the Go program supervised" \
+        "$tmp/go/noid is a Go program"
+fi
+
+# Inside a tree already under `hostshim --supervise`, the kernel allows no
+# second supervisor: COMMAND runs as it is, covered by the outer one. The
+# supervisor exports HOSTSHIM_SUPERVISED (its PID); until it does, the
+# test sets it as it will be.
+if [ -n "$gobin" ] && need_real "nested supervision" &&
+    need_netns "nested supervision"; then
+    cat >"$tmp/nested.sh" <<'EOF'
+ip link set lo up || exit 90
+"$2" --supervise -m 'launcher-go.invalid=127.0.0.1:9' -- sh -c '
+    HOSTSHIM_SUPERVISED=${HOSTSHIM_SUPERVISED:-$PPID}
+    export HOSTSHIM_SUPERVISED
+    exec "$1" -l info -- "$2" launcher-go.invalid' sh "$2" "$1/go/withid"
+EOF
+    run unshare -n sh "$tmp/nested.sh" "$tmp" "$L"
+    t_status "nested: a Go program under an outer supervisor runs" 0
+    t_out_has "nested: its lookup answered by the outer supervisor" "lookup [127.88."
+    t_err_has "nested: one info line says so" "hostshim: already supervised (by process "
+    t_err_has "nested: ... and names the command" "$tmp/go/withid runs under that supervisor and its rules"
+    n=$(printf '%s\n' "$err" | grep -c .)
+    if [ "$n" = 1 ]; then ok "nested: exactly one line"; else bad "nested: exactly one line" "$(show)"; fi
+    cat >"$tmp/nested-m.sh" <<'EOF'
+ip link set lo up || exit 90
+"$2" --supervise -m 'launcher-go.invalid=127.0.0.1:9' -- sh -c '
+    HOSTSHIM_SUPERVISED=${HOSTSHIM_SUPERVISED:-$PPID}
+    export HOSTSHIM_SUPERVISED
+    exec "$1" -m "other.invalid=127.0.0.1:9" -- "$2" launcher-go.invalid' sh "$2" "$1/go/withid"
+EOF
+    run unshare -n sh "$tmp/nested-m.sh" "$tmp" "$L"
+    t_status "nested with -m: runs (the outer rules apply)" 0
+    t_err_has "nested with -m: a warning that -m does not apply" "-c/-m given here do not apply"
+    run env HOSTSHIM_SUPERVISED=1 "$L" -l debug -- /bin/true
+    t_err_has "HOSTSHIM_SUPERVISED without a seccomp filter: ignored, preloaded" "preloading $lib"
+fi
+
+# ---------------------------------------------------------------- the tools image layout
+# Both builds installed (lib/hostshim/ and lib/hostshim/musl/): each program
+# gets the build of its libc.
+if [ -n "$caller_lib" ] || [ -z "$have_real" ] || [ ! -f "$musl_lib" ] || [ ! -x "$musl_prog" ]; then
+    skipped "tools layout" "no musl build next to $lib (make musl-test)"
+else
+    mkdir -p "$tmp/tools/bin" "$tmp/tools/lib/hostshim/musl"
+    cp "$L" "$tmp/tools/bin/hostshim"
+    cp "$lib" "$tmp/tools/lib/hostshim/libhostshim.so"
+    cp "$musl_lib" "$tmp/tools/lib/hostshim/musl/libhostshim.so"
+    run env -u HOSTSHIM_LIB "$tmp/tools/bin/hostshim" -l debug -- "$musl_prog" localhost
+    t_err_has "tools layout, musl program: lib/hostshim/musl/" \
+        "preloading $tmp/tools/lib/hostshim/musl/libhostshim.so for"
+    run env -u HOSTSHIM_LIB "$tmp/tools/bin/hostshim" -l debug -- /bin/true
+    t_err_has "tools layout, glibc program: lib/hostshim/" \
+        "preloading $tmp/tools/lib/hostshim/libhostshim.so for"
+    run env -u HOSTSHIM_LIB "$tmp/tools/bin/hostshim" -m 'bad=x:99999' -- "$musl_prog" localhost
+    t_status "tools layout, musl program, bad -m: 125" 125
+    run env -u HOSTSHIM_LIB "$tmp/alpine/bin/hostshim" --print-env --libc musl
+    t_out_has "--print-env --libc musl with the musl build alone (Alpine): the main path" \
+        "${nl}ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$nl"
+fi
+
+# ---------------------------------------------------------------- start cost
+# The launcher runs at every start: classifying a program must cost one
+# `od`, not a pipeline per question (no timing asserted; processes counted).
+if command -v strace >/dev/null 2>&1 && need_real "start cost"; then
+    strace -f -qq -e trace=execve -o "$tmp/strace.out" "$L" -- /bin/true >/dev/null 2>&1
+    n=$(grep -c 'execve(' "$tmp/strace.out")
+    if [ "$n" -le 3 ]; then
+        ok "hostshim -- /bin/true: the launcher, one od, the command ($n execs)"
+    else
+        bad "hostshim -- /bin/true: the launcher, one od, the command" "$n execs: $(grep -o 'execve("[^"]*"' "$tmp/strace.out" | tr '\n' ' ')"
+    fi
+else
+    skipped "start cost" "needs strace"
 fi
 
 # ---------------------------------------------------------------- shellcheck

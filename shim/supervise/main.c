@@ -12,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "supervise.h"
+
+#ifndef HOSTSHIM_VERSION /* the Makefile passes the file VERSION's */
+#define HOSTSHIM_VERSION "unknown"
+#endif
 
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define MESSAGES_SHOWN 20
@@ -51,6 +56,7 @@ static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
 	if (level && !env_level_ok)
 		log_msg(LOG_ERROR, "HOSTSHIM_LOG: unknown level '%.20s' (off, "
 				   "error, warn, info, debug)", level);
+	log_msg(LOG_DEBUG, "hostshim-supervise %s", HOSTSHIM_VERSION);
 	for (size_t i = 0; i < cfg->nmessages && i < MESSAGES_SHOWN; i++)
 		log_msg(cfg->messages[i].level, "%s", cfg->messages[i].text);
 	if ((env_true("HOSTSHIM_STRICT") || cfg->strict) && cfg->nmessages) {
@@ -64,27 +70,17 @@ static void load_rules(struct config *cfg, struct rule ***rules, size_t *n)
 				   "no rule applies");
 }
 
-/* Serves notifications until COMMAND ends; returns its wait status. */
-static int serve(int listener, int sfd, pid_t child)
+/* Handles signals until COMMAND ends; returns its wait status. The
+ * notifications are served on a thread of their own. */
+static int serve_signals(int sfd, pid_t child)
 {
-	struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-			      {.fd = listener, .events = POLLIN}};
+	struct pollfd p = {.fd = sfd, .events = POLLIN};
 	int status;
 	for (;;) {
-		/* Once no process uses the filter, only signals are left. */
-		nfds_t n = p[1].fd >= 0 ? 2 : 1;
-		if (poll(p, n, -1) < 0 && errno != EINTR)
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			break;
-		if ((p[0].revents & POLLIN) && signals_handle(sfd, child, &status))
+		if (signals_handle(sfd, child, &status))
 			return status;
-		if (n == 2 && (p[1].revents & POLLIN) && !notify_one(listener)) {
-			/* Nothing can be served any more: the callers waiting
-			 * get ENOSYS from the kernel once we stop listening. */
-			log_msg(LOG_ERROR, "seccomp notification: %s", strerror(errno));
-			p[1].fd = -1;
-		} else if (n == 2 && (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
-			p[1].fd = -1;
-		}
 	}
 	log_msg(LOG_ERROR, "poll: %s", strerror(errno));
 	exit(STATUS_NO_SECCOMP);
@@ -101,22 +97,32 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	static struct config cfg = {.file_log = -1};
-	struct rule **rules;
-	size_t nrules;
-	load_rules(&cfg, &rules, &nrules);
-	spawn_check_kernel();
-	targets_init(rules, nrules);
-	stub_open();
+	/* First of all: a signal sent while we start is kept for COMMAND
+	 * (as PID 1, one we don't block is discarded). */
 	int sfd = signals_block();
 	if (sfd < 0) {
 		log_msg(LOG_ERROR, "signalfd: %s", strerror(errno));
 		return STATUS_NO_SECCOMP;
 	}
+	static struct config cfg = {.file_log = -1};
+	struct rule **rules;
+	size_t nrules;
+	load_rules(&cfg, &rules, &nrules);
+	spawn_check_kernel();
+	targets_init(rules, nrules); /* no DNS here: COMMAND starts first */
+	stub_open();
 	int listener;
 	pid_t child = spawn_supervised(argv + first, &listener);
+	/* Orphans of COMMAND's tree come to us, not to init: we reap them,
+	 * and they stay our descendants (Yama's ptrace scope 1). Not before:
+	 * nested, we exec COMMAND, which would keep it. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	signals_started(child);
+	mem_probe(child);
 	notify_init(listener);
-	stub_start();
+	guard_start(listener, child); /* a fork: before any thread */
 	targets_start();
-	exit_like_child(serve(listener, sfd, child));
+	stub_start();
+	notify_start(listener);
+	exit_like_child(serve_signals(sfd, child));
 }

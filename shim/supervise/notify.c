@@ -11,26 +11,34 @@
  * after CONTINUE, so a thread of the child that changes it meanwhile
  * wins: this is a convenience for redirecting, not a security boundary.
  *
- * Reads use process_vm_readv (one call, no file to open) and are only
- * acted on once SECCOMP_IOCTL_NOTIF_ID_VALID says the thread is still
- * the one that made the call. Writes go through /proc/TID/mem, opened
- * and then checked with NOTIF_ID_VALID: the open file is tied to that
- * thread's memory, so a recycled PID can't receive the write. */
+ * Reading the child's memory (mem.c) is acted on only once
+ * SECCOMP_IOCTL_NOTIF_ID_VALID says the thread is still the one that
+ * made the call. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "supervise.h"
 
 #define MMSG_MAX 1024 /* UIO_MAXIOV: the kernel takes no more per call */
+
+/* Linux 6.6: the caller's CPU switches straight to the supervisor's
+ * waiting thread and back, instead of waking it through the scheduler
+ * (a few microseconds per notification). Older headers lack it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 static struct seccomp_notif *req;
 static struct seccomp_notif_resp *resp;
@@ -38,7 +46,6 @@ static size_t req_size, resp_size;
 
 void notify_init(int listener)
 {
-	(void)listener;
 	struct seccomp_notif_sizes sizes = {0};
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
 		req_size = sizes.seccomp_notif;
@@ -55,32 +62,11 @@ void notify_init(int listener)
 		log_msg(LOG_ERROR, "out of memory");
 		exit(STATUS_NO_SECCOMP);
 	}
-}
-
-static bool still_valid(int listener, uint64_t id)
-{
-	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
-static bool peek(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = {buf, len};
-	struct iovec remote = {(void *)(uintptr_t)addr, len};
-	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
-}
-
-static bool poke(int listener, pid_t pid, uint64_t id, uint64_t addr,
-		 const void *buf, size_t len)
-{
-	char path[40];
-	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = still_valid(listener, id) &&
-		  pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len;
-	close(fd);
-	return ok;
+	/* The flags are the argument itself, not a pointer to them. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		  (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
+		log_msg(LOG_DEBUG, "seccomp: no synchronous wake-up (%s; Linux 6.6)",
+			strerror(errno));
 }
 
 /* A nameserver destination becomes the stub's address in the same form. */
@@ -107,7 +93,7 @@ static bool route_dns(const struct sockaddr *sa, socklen_t len, bool send,
 
 /* The destination at `addr` (`len` bytes in the child): rewritten if a
  * rule or the stub wants it. */
-static void destination(int listener, uint64_t addr, uint64_t len, bool send,
+static void destination(struct mem *m, uint64_t addr, uint64_t len, bool send,
 			const char *what)
 {
 	struct sockaddr_storage sa = {0}, out;
@@ -116,46 +102,52 @@ static void destination(int listener, uint64_t addr, uint64_t len, bool send,
 	size_t n = len < sizeof sa ? (size_t)len : sizeof sa;
 	if (n > sizeof(struct sockaddr_in6))
 		n = sizeof(struct sockaddr_in6); /* all we look at or change */
-	if (!peek((pid_t)req->pid, addr, &sa, n))
+	if (!mem_read(m, addr, &sa, n))
 		return;
 	if (sa.ss_family != AF_INET && sa.ss_family != AF_INET6)
 		return;
 	if (!route_dns((struct sockaddr *)&sa, (socklen_t)n, send, &out) &&
 	    !redirect_route((struct sockaddr *)&sa, (socklen_t)n, &out, what))
 		return;
-	/* poke() checks that the caller is still there, so what we read was
-	 * its own, before it writes. */
-	if (!poke(listener, (pid_t)req->pid, req->id, addr, &out, n))
+	if (!mem_write(m, addr, &out, n))
 		log_msg(LOG_WARN, "%s: could not rewrite the destination in "
-				  "process %d: %s", what, (int)req->pid, strerror(errno));
+				  "process %d: %s", what, (int)m->pid, strerror(errno));
 }
 
-static void one_msghdr(int listener, uint64_t at, const char *what)
+static void one_msghdr(struct mem *m, uint64_t at, const char *what)
 {
-	struct msghdr m = {0};
-	if (peek((pid_t)req->pid, at, &m, sizeof m))
-		destination(listener, (uintptr_t)m.msg_name, m.msg_namelen, true, what);
+	/* msg_name and msg_namelen lead the structure: a connected
+	 * socket's sendmsg (msg_name NULL) costs one small read. */
+	struct {
+		void *name;
+		socklen_t namelen;
+	} h;
+	if (mem_read(m, at, &h, sizeof h))
+		destination(m, (uintptr_t)h.name, h.namelen, true, what);
 }
 
 static void handle(int listener)
 {
 	const __u64 *a = req->data.args;
+	struct mem m;
+	mem_begin(&m, listener, (pid_t)req->pid, req->id);
 	switch (req->data.nr) {
 	case __NR_connect:
-		destination(listener, a[1], a[2], false, "connect");
+		destination(&m, a[1], a[2], false, "connect");
 		break;
 	case __NR_sendto:
-		destination(listener, a[4], a[5], true, "sendto");
+		destination(&m, a[4], a[5], true, "sendto");
 		break;
 	case __NR_sendmsg:
-		one_msghdr(listener, a[1], "sendmsg");
+		one_msghdr(&m, a[1], "sendmsg");
 		break;
 	case __NR_sendmmsg:
 		for (uint64_t i = 0; i < a[2] && i < MMSG_MAX; i++)
-			one_msghdr(listener, a[1] + i * sizeof(struct mmsghdr),
+			one_msghdr(&m, a[1] + i * sizeof(struct mmsghdr),
 				   "sendmmsg");
 		break;
 	}
+	mem_end(&m);
 }
 
 bool notify_one(int listener)
@@ -171,4 +163,26 @@ bool notify_one(int listener)
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) && errno != ENOENT)
 		log_msg(LOG_DEBUG, "answering a notification: %s", strerror(errno));
 	return true;
+}
+
+static void *serve(void *arg)
+{
+	int listener = (int)(intptr_t)arg;
+	/* Blocking in RECV, not poll: one system call per notification,
+	 * and the synchronous wake-up lands straight here. */
+	while (notify_one(listener))
+		;
+	/* Nothing can be served any more: the callers waiting get ENOSYS
+	 * from the kernel once no one listens. */
+	log_msg(LOG_ERROR, "seccomp notification: %s", strerror(errno));
+	return NULL;
+}
+
+void notify_start(int listener)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, serve, (void *)(intptr_t)listener)) {
+		log_msg(LOG_ERROR, "cannot start the notification thread");
+		exit(STATUS_NO_SECCOMP);
+	}
 }

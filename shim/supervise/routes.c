@@ -5,10 +5,13 @@
  * targets are resolved with the real resolver when the stub answers a
  * query (the stub runs on its own threads), so a connect only reads what
  * was stored: it never waits on DNS. Each query resolves them again, so
- * a target that moves is followed. Address rules' targets are resolved at
- * start; one that failed is tried again on a thread of its own when a
- * connect needs it (that connect goes on untouched, the next ones follow
- * the rule), at most once a second. */
+ * a target that moves is followed. Address rules' targets are resolved on
+ * a thread of their own from the start, while COMMAND starts: a connect
+ * to a rule's address that comes before that first round is done waits
+ * for it (at most FIRST_WAIT_S), not COMMAND's start. A target that
+ * failed is tried again on that thread when a connect needs it (that
+ * connect goes on untouched, the next ones follow the rule), at most
+ * once a second. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HASH_NONFATAL_OOM 1
@@ -24,6 +28,7 @@
 #include "supervise.h"
 
 #define ROUTES_MAX 64
+#define FIRST_WAIT_S 10 /* a resolver's timeout and retries, and then some */
 #define LOGGED_MAX 8
 
 struct name_slot {
@@ -46,6 +51,7 @@ struct addr_target {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t refresh_wake = PTHREAD_COND_INITIALIZER;
 static bool refresh_wanted;
+static bool first_round_done;
 static struct name_slot *by_name;
 static struct name_slot *by_index[SV_SLOTS];
 static unsigned next_index = SYNTH_FIRST;
@@ -104,7 +110,6 @@ void targets_init(struct rule **rules, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (rules[i]->kind == PUBLIC_ADDR)
 			addr_targets[naddr_targets++].rule = rules[i];
-	resolve_addr_targets(false);
 }
 
 /* ---- names: the stub's side ----------------------------------------- */
@@ -214,6 +219,11 @@ void targets_answer(const char *qname, struct synth_answer *out)
 static void *refresher(void *arg)
 {
 	(void)arg;
+	resolve_addr_targets(false);
+	pthread_mutex_lock(&lock);
+	first_round_done = true;
+	pthread_cond_broadcast(&refresh_wake);
+	pthread_mutex_unlock(&lock);
 	for (;;) {
 		pthread_mutex_lock(&lock);
 		while (!refresh_wanted)
@@ -229,8 +239,23 @@ static void *refresher(void *arg)
 void targets_start(void)
 {
 	pthread_t t;
-	if (naddr_targets && pthread_create(&t, NULL, refresher, NULL))
+	if (!naddr_targets) {
+		first_round_done = true;
+	} else if (pthread_create(&t, NULL, refresher, NULL)) {
 		log_msg(LOG_ERROR, "cannot start the address rules' resolver thread");
+		first_round_done = true;
+	}
+}
+
+/* Under the lock: the start-up round of address rules' targets. */
+static void wait_first_round(void)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += FIRST_WAIT_S;
+	while (!first_round_done &&
+	       pthread_cond_timedwait(&refresh_wake, &lock, &until) == 0)
+		;
 }
 
 /* ---- what a connect reads: under the lock, nothing that waits --------- */
@@ -278,6 +303,7 @@ bool targets_for_rule(const struct rule *r, uint16_t port, struct target_view *v
 	if (!t)
 		return false;
 	pthread_mutex_lock(&lock);
+	wait_first_round();
 	v->rule = r;
 	v->to = t->to;
 	v->first = v->to.status == 0 && first_time(t->logged, port);

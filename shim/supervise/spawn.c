@@ -77,12 +77,15 @@ static int install_filter(void)
  * a raw system call behind libc's back. */
 _Noreturn static void child(char **argv, pid_t parent, int report)
 {
-	signals_restore_in_child();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != parent)
 		_exit(STATUS_NO_SECCOMP);
 	struct handover h = {.listener = install_filter(), .error = errno};
+	/* Before the parent reads the handover: it looks at the terminal. */
+	if (h.listener >= 0)
+		signals_isolate_child();
 	if (write(report, &h, sizeof h) != (ssize_t)sizeof h || h.listener < 0)
 		_exit(STATUS_NO_SECCOMP);
+	signals_restore_in_child();
 	execvp(argv[0], argv);
 	int err = errno;
 	char line[300];
@@ -106,6 +109,24 @@ static const char *seccomp_error(int err)
 	}
 }
 
+/* Inside a tree that already has a listener (hostshim --supervise
+ * running a script that runs hostshim again): the kernel allows one per
+ * tree (EBUSY). The outer supervisor covers whatever we run, so COMMAND
+ * replaces us, with its PID, status and signals, under the outer rules. */
+_Noreturn static void run_under_outer(char **argv)
+{
+	const char *outer = getenv(SUPERVISED_ENV);
+	log_msg(LOG_INFO, "already supervised (%s%s%s): %s runs under that "
+			  "supervisor and its rules",
+		outer ? "by process " : "another supervisor's seccomp listener",
+		outer ? outer : "", outer ? ", " SUPERVISED_ENV : "", argv[0]);
+	signals_restore_in_child();
+	execvp(argv[0], argv);
+	int err = errno;
+	log_msg(LOG_ERROR, "%s: %s", argv[0], strerror(err));
+	exit(err == ENOENT ? 127 : 126);
+}
+
 pid_t spawn_supervised(char **argv, int *listener)
 {
 	int pipefd[2];
@@ -113,6 +134,12 @@ pid_t spawn_supervised(char **argv, int *listener)
 	if (pipe2(pipefd, O_CLOEXEC))
 		refuse(strerror(errno));
 	pid_t parent = getpid();
+	/* COMMAND's environment names us, for a launcher run inside it. */
+	const char *was = getenv(SUPERVISED_ENV);
+	char *saved = was ? strdup(was) : NULL;
+	char me[24];
+	snprintf(me, sizeof me, "%d", (int)parent);
+	setenv(SUPERVISED_ENV, me, 1);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0) {
 		snprintf(why, sizeof why, "clone(CLONE_FILES): %s", strerror(errno));
@@ -120,6 +147,11 @@ pid_t spawn_supervised(char **argv, int *listener)
 	}
 	if (pid == 0)
 		child(argv, parent, pipefd[1]);
+	if (saved)
+		setenv(SUPERVISED_ENV, saved, 1);
+	else
+		unsetenv(SUPERVISED_ENV);
+	free(saved);
 	struct handover h = {.listener = -1, .error = 0};
 	ssize_t n;
 	do
@@ -132,6 +164,8 @@ pid_t spawn_supervised(char **argv, int *listener)
 		return pid;
 	}
 	waitpid(pid, NULL, 0);
+	if (n == (ssize_t)sizeof h && h.error == EBUSY)
+		run_under_outer(argv);
 	const char *known = seccomp_error(h.error);
 	if (!known)
 		snprintf(why, sizeof why,

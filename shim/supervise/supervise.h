@@ -10,6 +10,7 @@
  *   spawn.c    the child: filter, listener hand-over, exec; exit 125 paths
  *   filter.c   the BPF program
  *   notify.c   one notification: read, decide, rewrite, continue
+ *   mem.c      reading and writing the caller's memory
  *   routes.c   synthetic addresses, target lookups, address rules
  *   redirect.c one destination: which target, in which form
  *   dns.c      DNS messages: parse a query, build an answer
@@ -33,6 +34,9 @@
 #include "rules.h"
 
 #define STATUS_NO_SECCOMP 125 /* supervised mode can't work here */
+/* In COMMAND's environment: the supervisor's PID. A launcher run inside
+ * a supervised tree can tell (the kernel allows one listener per tree). */
+#define SUPERVISED_ENV "HOSTSHIM_SUPERVISED"
 #define MAX_NS 3	      /* nameservers taken from resolv.conf, like libc */
 
 /* ---- library.c: the library's rule tables --------------------------- */
@@ -124,6 +128,22 @@ bool dns_parse_query(const unsigned char *msg, size_t len,
 size_t dns_answer(const unsigned char *query, const struct dns_query *q,
 		  const struct synth_answer *a, unsigned char *out);
 
+/* ---- mem.c ---------------------------------------------------------- */
+/* The memory of the thread behind one notification. */
+struct mem {
+	int listener;
+	pid_t pid;
+	uint64_t id;
+	int fd;		 /* /proc/PID/mem once opened and confirmed, or -1 */
+	bool tried_open;
+};
+void mem_begin(struct mem *m, int listener, pid_t pid, uint64_t id);
+void mem_end(struct mem *m);
+bool mem_read(struct mem *m, uint64_t addr, void *buf, size_t len);
+bool mem_write(struct mem *m, uint64_t addr, const void *buf, size_t len);
+/* Which way works, tried on COMMAND; false (said) when none does. */
+bool mem_probe(pid_t child);
+
 /* ---- notify.c ------------------------------------------------------- */
 void notify_init(int listener);
 /* Handles one pending notification; false when the listener is gone. */
@@ -135,6 +155,15 @@ int signals_block(void); /* returns a signalfd for the forwarded signals */
  * child has ended (its exit code, or 128+signal after re-raising). */
 bool signals_handle(int sfd, pid_t child, int *status);
 void signals_restore_in_child(void);
+void signals_isolate_child(void);   /* its own process group */
+void signals_started(pid_t child);
+/* Runs notify_one on a thread of its own until the listener is gone. */
+void notify_start(int listener);
+
+/* ---- guard.c -------------------------------------------------------- */
+/* A small process that outlives us: see guard.c. */
+void guard_start(int listener, pid_t child);
+void guard_release(void); /* we end normally: nothing to kill */
 _Noreturn void exit_like_child(int wstatus);
 
 #endif

@@ -87,7 +87,8 @@ for df in "$EX/Dockerfile" "$EX/Dockerfile.alpine"; do
   while read -r src; do
     [ -e "$src" ] || bad="$bad $df:$src"
   done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' "$df")
-  grep -q '^ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
+  # the glibc build, or the musl one (musl/) for Dockerfile.alpine
+  grep -Eq '^ENV LD_PRELOAD=/usr/local/lib/hostshim/(musl/)?libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
   grep -q '^ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini$' "$df" || bad="$bad $df:no-ENV-HOSTSHIM_CONFIG"
 done
 if [ -z "$bad" ]; then

@@ -119,6 +119,8 @@ def build_all():
     jobs = {
         "sockops": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "sockops.c")],
         "restrict": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "restrict.c")],
+        "resolve": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "resolve.c")],
+        "sigcount": ["cc", *cflags, "-o", "{out}", os.path.join(clients, "sigcount.c")],
         "static_get": ["musl-gcc", "-static", *cflags, "-o", "{out}", os.path.join(clients, "static_get.c")],
         "go_pure": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
         "go_cgo": ["go", "build", "-o", "{out}", os.path.join(clients, "goget.go")],
@@ -138,6 +140,21 @@ def build_all():
             print(f"building {name} failed:\n{p.stderr}")
             continue
         BIN[name] = out
+
+
+# Docker's default capability set (docker.io 20.10, Debian 12)
+DOCKER_CAPS = ("chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,net_bind_service,"
+               "net_raw,sys_chroot,mknod,audit_write,setfcap")
+
+
+def docker_like(nobody=False):
+    """a prefix: Docker 20.10's defaults, its capabilities for root (or, as
+    USER nobody, none) and its seccomp profile's refusals (restrict docker)"""
+    argv = ["setpriv"]
+    if nobody:
+        argv += ["--reuid=65534", "--regid=65534", "--clear-groups"]
+    caps = ",".join("+" + c for c in DOCKER_CAPS.split(","))
+    return argv + ["--inh-caps=-all", "--bounding-set=-all," + caps, "--", BIN["restrict"], "docker"]
 
 
 def need(*names):
@@ -317,7 +334,7 @@ def udp_through_stub():
     tcp = run([sys.executable, "-c", TCP_PY], True)
     check("DNS over TCP (after truncation) answered by the stub", tcp.rc == 0 and "tcp answers 1 addr 127.88." in tcp.out, tcp)
     tcp = run([sys.executable, "-c", TCP_PY], False)
-    check("... and refused without supervision (the test DNS has no TCP)", tcp.rc != 0, tcp)
+    check("... and NXDOMAIN without supervision", tcp.rc == 0 and "tcp answers 0" in tcp.out, tcp)
 
 
 V6_PY = r"""
@@ -524,23 +541,291 @@ def pid1_reaps_orphans():
               'echo "pid1=$(cat /proc/1/comm) zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z ")"')
     r = run(["unshare", "--pid", "--fork", "--mount-proc", LAUNCHER, "--supervise", "--", "sh", "-c", script], False)
     check("PID 1: the supervisor reaps an orphan that exited", r.rc == 0 and r.out == "pid1=hostshim-superv zombies=0\n", r)
+    if need("go_pure"):
+        r = run(["unshare", "--pid", "--fork", LAUNCHER, "--supervise", "-m", RULES, "--",
+                 BIN["go_pure"], "http://auth.localhost/"], False)
+        check("PID 1 of a namespace whose /proc was not remounted: still redirects (process_vm_writev)",
+              r.rc == 0 and r.out.strip() == SERVER + " host=auth.localhost", r)
 
 
 @test
 def docker_default_profile():
-    """pidfd_getfd and kcmp refused, CAP_SYS_PTRACE/SYS_ADMIN/NET_ADMIN gone"""
+    """Docker 20.10: process_vm_readv, pidfd_getfd, kcmp refused; its caps"""
+    if not need("restrict", "go_pure", "static_get"):
+        return
+    for nobody in (False, True):
+        who = "USER nobody" if nobody else "root"
+        r = run(docker_like(nobody) + [LAUNCHER, "--supervise", "-m", RULES, "-l", "info", "--",
+                                       BIN["go_pure"], "http://auth.localhost/"], False)
+        print("       " + str(r))
+        check(f"Docker 20.10's profile and capabilities, {who}: pure Go reaches server:9000",
+              r.rc == 0 and "restrict: docker filter installed" in r.out and SERVER + " host=auth.localhost" in r.out)
+        r = run(docker_like(nobody) + [LAUNCHER, "--supervise", "-m", RULES, "--",
+                                       BIN["static_get"], "app.test", "80"], False)
+        check(f"... {who}: static musl (sendto without connect) reaches server:9000",
+              r.rc == 0 and SERVER + " host=app.test" in r.out, r)
+    r = run(docker_like(True) + [LAUNCHER, "--supervise", "-m", RULES, "-l", "info", "--", "true"], False)
+    raw = [l for l in r.err.splitlines() if "raw socket" in l]
+    check("USER nobody (no CAP_NET_RAW): one info line says what the missing raw socket means",
+          r.rc == 0 and len(raw) == 1 and "CAP_NET_RAW" in raw[0] and "dnspython" in raw[0], r)
+
+
+NODE_RESOLVE = r"""
+const dns = require('dns').promises;
+(async () => {
+  for (const [fn, name] of [['resolve4', 'app.test'], ['resolve4', 'upstream.test'],
+                            ['resolveSrv', 'upstream.test'], ['resolveSrv', 'app.test'],
+                            ['resolve4', 'nothere.test']]) {
+    try { console.log(fn, name, JSON.stringify(await dns[fn](name))); }
+    catch (e) { console.log(fn, name, e.code); }
+  }
+})();
+"""
+
+
+@test
+def resolvers_that_check_the_source():
+    """c-ares (Node's dns.resolve*) drops a reply from another address"""
+    if not need("resolve"):
+        return
+    want = {"app.test": "rcode 0 answers 1 addr 127.88.", "upstream.test": "rcode 0 answers 1 addr 127.0.0.7",
+            "nothere.test": "rcode 3 answers 0 addr -"}
+    for mode in ("connected", "unconnected", "tcp"):
+        got = {n: run([BIN["resolve"], mode, n], True) for n in want}
+        print(f"       {mode}: " + " | ".join(f"{n}: {r.out.strip()}" for n, r in got.items()))
+        check(f"C resolver, {mode}{' UDP' if mode != 'tcp' else ''}, checking the reply's source address: "
+              "mapped name synthetic, others as the real DNS answers",
+              all(r.rc == 0 and want[n] in r.out and "from 127.0.0.53:" in r.out and "dropped" not in r.out
+                  for n, r in got.items()), *got.values())
+    plain = run([BIN["resolve"], "connected", "upstream.test"], False)
+    check("... and without supervision the same unmapped answer", "rcode 0 answers 1 addr 127.0.0.7" in plain.out, plain)
+    if shutil.which("node") is None:
+        return check("node installed", False)
+    plain = run(["node", "-e", NODE_RESOLVE], False)
+    sup = run(["node", "-e", NODE_RESOLVE], True)
+    print("       without: " + plain.out.replace("\n", " | "))
+    print("       with:    " + sup.out.replace("\n", " | "))
+    p, s = plain.out.splitlines(), sup.out.splitlines()
+    check("Node dns.resolve4/resolveSrv (c-ares), unsupervised: app.test not found, upstream.test answered",
+          p[:3] == ["resolve4 app.test ENOTFOUND", 'resolve4 upstream.test ["127.0.0.7"]',
+                    "resolveSrv upstream.test ENODATA"], plain)
+    check("Node dns.resolve4/resolveSrv, supervised: mapped name synthetic, the rest as without",
+          len(s) == 5 and s[0].startswith('resolve4 app.test ["127.88.') and s[1:3] == p[1:3]
+          and s[3] == "resolveSrv app.test ENODATA" and s[4] == p[4] == "resolve4 nothere.test ENOTFOUND", sup)
+
+
+DROP_PRIVS_PY = r"""
+import os, socket
+os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
+for i in (1, 2):
+    s = socket.create_connection(("127.0.0.1", 80), timeout=3)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: auth.localhost\r\n\r\n")
+    print(s.recv(4096).split(b"\r\n\r\n", 1)[1].decode().strip(), flush=True)
+"""
+
+
+@test
+def command_switches_user():
+    """gosu/su-exec pattern under Docker's capabilities (no CAP_SYS_PTRACE)"""
     if not need("restrict", "go_pure"):
         return
-    drop = []
-    if shutil.which("setpriv"):
-        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-sys_ptrace,-sys_admin,-net_admin,-sys_module", "--"]
-    argv = drop + [BIN["restrict"], "docker", LAUNCHER, "--supervise", "-m", RULES, "--",
-                   BIN["go_pure"], "http://auth.localhost/"]
-    r = run(argv, False)
+    switch = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    r = run(docker_like() + [LAUNCHER, "--supervise", "-m", RULES, "--"] + switch
+            + [BIN["go_pure"], "http://auth.localhost/"], False)
     print("       " + str(r))
-    check("under the default profile's restrictions: pure Go reaches server:9000",
-          r.rc == 0 and "restrict: docker filter installed" in r.out and SERVER + " host=auth.localhost" in r.out)
-    check("setpriv present to drop capabilities", bool(drop))
+    check("COMMAND switches to nobody and execs (gosu, setpriv): pure Go still reaches server:9000",
+          r.rc == 0 and SERVER + " host=auth.localhost" in r.out and "hostshim" not in r.err, r)
+    # Debian's python3: the one running these tests may live where nobody can't read
+    r = run(docker_like() + [LAUNCHER, "--supervise", "-m", RULES, "--", "/usr/bin/python3", "-c", DROP_PRIVS_PY],
+            False)
+    print("       " + str(r))
+    warned = [l for l in r.err.splitlines() if l.startswith("hostshim: ")]
+    check("a program that drops privileges itself (not dumpable): connects go where sent, and one "
+          "warning at the default level says why and what to write instead",
+          r.rc == 0 and r.out.endswith("installed\n" + (DECOY + " host=auth.localhost\n") * 2) and len(warned) == 1
+          and "CAP_SYS_PTRACE" in warned[0] and "gosu app hostshim" in warned[0], r)
+
+
+def supervisor_of(launcher_pid, timeout=5):
+    """the pid of the child process of `launcher_pid` (unshare --fork)"""
+    for _ in range(int(timeout / 0.02)):
+        try:
+            with open(f"/proc/{launcher_pid}/task/{launcher_pid}/children") as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except FileNotFoundError:
+            return None
+        time.sleep(0.02)
+    return None
+
+
+@test
+def signals_once():
+    """a signal to the supervisor's process group reaches COMMAND once"""
+    if not need("sigcount"):
+        return
+    counts = []
+    for _ in range(3):
+        p = subprocess.Popen([LAUNCHER, "--supervise", "--", BIN["sigcount"]], stdout=subprocess.PIPE,
+                             text=True, start_new_session=True)
+        try:
+            first = p.stdout.readline()
+            os.killpg(p.pid, signal.SIGTERM)    # kill -- -PGID; the group is the launcher's own
+            out, _ = p.communicate(timeout=10)
+            counts.append((first + out).split())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    check("kill -- -PGID: COMMAND counts the signal once (3 rounds)",
+          counts == [["ready", "count", "1"]] * 3, counts)
+    r = run(["timeout", "-s", "USR1", "0.5", LAUNCHER, "--supervise", "--", BIN["sigcount"]], False)
+    check("timeout(1), which signals its child and then its group: once", r.out.split() == ["ready", "count", "1"], r)
+
+
+@test
+def pid1_sigterm_during_slow_start():
+    """as PID 1, SIGTERM while an address rule's target is still resolving"""
+    if not need("sigcount") or not shutil.which("unshare"):
+        return
+    DNS.set("never.test", a=["127.0.0.7"])
+    DNS.drop("never.test")
+    p = subprocess.Popen(["unshare", "--pid", "--fork", LAUNCHER, "--supervise", "-m",
+                          "127.0.0.1:81 = never.test:9000", "--", BIN["sigcount"], "8"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sup = supervisor_of(p.pid)
+        time.sleep(0.2)
+        t = time.monotonic()
+        if sup:
+            os.kill(sup, signal.SIGTERM)
+        out, err = p.communicate(timeout=20)
+        took = time.monotonic() - t
+    finally:
+        DNS.remove("never.test")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    print(f"       rc={p.returncode} out={out!r} err={err.strip()[:300]!r} ended {took:.1f} s after SIGTERM")
+    check("PID 1 starting (its address rule's DNS never answers): SIGTERM is not lost, COMMAND gets it",
+          sup and "count 0" not in out and took < 6 and (out.split() == ["ready", "count", "1"] or p.returncode != 0))
+
+
+ALIVE_PY = r"""
+import os, socket, sys, time
+end = time.time() + 4
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.5", 9000), timeout=1).close()
+        what = "ok"
+    except OSError as e:
+        what = os.strerror(e.errno)
+    with open(sys.argv[1], "a") as f:
+        f.write(what + "\n")
+    time.sleep(0.2)
+"""
+
+
+@test
+def supervisor_killed():
+    """SIGKILL to the supervisor: COMMAND's group dies, a process that left it works on"""
+    log = os.path.join(TMP, "alive.log")
+    script = (f'sleep 60 & echo $!; setsid {sys.executable} -c "$0" {log} & '
+              'echo $$; exec sleep 60')
+    p = subprocess.Popen([LAUNCHER, "--supervise", "--", "sh", "-c", script, ALIVE_PY],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    bg = cmd = None
+    try:
+        bg, cmd = int(p.stdout.readline()), int(p.stdout.readline())
+        time.sleep(1)
+        p.kill()
+        p.wait()
+        time.sleep(1.5)
+        gone = lambda pid: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1].startswith("Z")
+        with open(log) as f:
+            last = f.read().split()[-1]
+        err = p.stderr.read()
+        check("supervisor SIGKILLed: COMMAND and the child it left in its group die",
+              gone(cmd) and gone(bg), (cmd, gone(cmd), bg, gone(bg)))
+        check("... a process that left the group (setsid) still connects (not ENOSYS), as without hostshim",
+              last == "ok", last)
+        check("... and that is said on stderr", "the supervisor (process" in err and "killed" in err, err)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for pid in (bg, cmd):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)   # ours, by pid
+                except ProcessLookupError:
+                    pass
+
+
+@test
+def nested_supervision():
+    """hostshim --supervise inside a tree already supervised"""
+    if not need("go_pure"):
+        return
+    inner = [LAUNCHER, "--supervise", "-l", "info", "--", BIN["go_pure"], "http://auth.localhost/"]
+    r = run(["sh", "-c", 'echo "marker=$HOSTSHIM_SUPERVISED"; exec "$@"', "sh"] + inner, True)
+    print("       " + str(r))
+    lines = r.out.splitlines()
+    info = [l for l in r.err.splitlines() if "already supervised" in l]
+    check("nested: COMMAND runs under the outer supervisor (reaches server:9000), one info line",
+          r.rc == 0 and lines[-1:] == [SERVER + " host=auth.localhost"] and len(info) == 1, r)
+    check("COMMAND's environment names the supervisor: HOSTSHIM_SUPERVISED=<pid>",
+          lines[:1] and lines[0].startswith("marker=") and lines[0][7:].isdigit(), r)
+
+
+@test
+def terminal_job_control():
+    """COMMAND has a process group of its own: on a terminal, it gets the terminal"""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        # as from a login: tests/in-netns.sh starts us with SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+        os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+
+    def read(secs, until=None):
+        out, end = b"", time.monotonic() + secs
+        while time.monotonic() < end and not (until and until in out):
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return out.decode(errors="replace")
+    try:
+        read(1)
+        os.write(fd, b"PS1='$ '\n")
+        read(0.5)
+        os.write(fd, f"{LAUNCHER} --supervise -- sh -c 'read x; echo got:$x'\n".encode())
+        time.sleep(1.5)
+        os.write(fd, b"hello\n")
+        got = read(5, b"got:")
+        os.write(fd, f"{LAUNCHER} --supervise -- sleep 30\n".encode())
+        time.sleep(1.5)
+        os.write(fd, b"\x1a")
+        stopped = read(5, b"Stopped")
+        os.write(fd, b"fg\n")
+        read(5, b"sleep 30")
+        time.sleep(1.5)
+        os.write(fd, b"\x03")
+        read(3, b"$ ")
+        os.write(fd, b"echo status:$?\n")
+        status = read(5, b"status:1")
+    finally:
+        os.kill(pid, signal.SIGKILL)   # our own bash, by pid
+        os.waitpid(pid, 0)
+        os.close(fd)
+    seen = got + stopped + status
+    check("terminal: COMMAND reads it, Ctrl-Z stops the job, fg and Ctrl-C end it (130)",
+          "got:hello" in seen and "Stopped" in seen and "status:130" in seen, seen)
 
 
 @test
@@ -585,7 +870,7 @@ def seccomp_refused_125():
 @test
 def launcher_supervise():
     r = run([LAUNCHER, "-m", "a.test=b", "--supervise", "--", "true"], False)
-    check("--supervise after another option: usage error (2)", r.rc == 2 and "first argument" in r.err, r)
+    check("--supervise after another option: usage error (125)", r.rc == 125 and "first argument" in r.err, r)
     lib = os.path.join(REPO, "build", "libhostshim.so")
     r = run([LAUNCHER, "--supervise", "--", "sh", "-c", 'echo "[${LD_PRELOAD-unset}]"'], False,
             env={"LD_PRELOAD": lib})
@@ -717,14 +1002,20 @@ def configuration_like_the_library():
     ini = os.path.join(TMP, "shim.ini")
     with open(ini, "w") as f:
         f.write("[shim]\nlog = info\n[map]\nfile.test = server:9000\nbad.test = server:99999\n")
-    r = run([LAUNCHER, "--supervise", "-c", ini, "--", BIN["go_pure"], "http://file.test/"], False)
-    check("-c FILE: its rules and its log level apply; a bad line is named and skipped",
+    # from the environment: with -c the launcher refuses a broken file before COMMAND runs
+    r = run([LAUNCHER, "--supervise", "--", BIN["go_pure"], "http://file.test/"], False,
+            env={"HOSTSHIM_CONFIG": ini})
+    check("HOSTSHIM_CONFIG: its rules and its log level apply; a bad line is named and skipped",
           r.rc == 0 and r.out.strip() == SERVER + " host=file.test"
           and ini + ":5: " in r.err and "hostshim: file.test:80 -> server:9000" in r.err, r)
     marker = os.path.join(TMP, "ran-strict")
-    r = run([LAUNCHER, "--supervise", "-c", ini, "--", "touch", marker], False, env={"HOSTSHIM_STRICT": "1"})
+    r = run([LAUNCHER, "--supervise", "--", "touch", marker], False,
+            env={"HOSTSHIM_CONFIG": ini, "HOSTSHIM_STRICT": "1"})
     check("HOSTSHIM_STRICT=1 and a bad line: exit 2 before COMMAND runs",
           r.rc == 2 and "strict mode" in r.err and not os.path.exists(marker), r)
+    r = run([LAUNCHER, "--supervise", "-c", ini, "--", "touch", marker], False)
+    check("-c FILE with a bad line: the launcher's own error (125) before COMMAND runs",
+          r.rc == 125 and ini + ":5: " in r.err and not os.path.exists(marker), r)
 
 
 @test
@@ -777,11 +1068,45 @@ def make_cert():
     return (cert, key) if p.returncode == 0 else None
 
 
+class DnsOverTcp:
+    """the test DNS's answers over TCP too (after a truncated answer)"""
+
+    def __init__(self, dns, addr="127.0.0.53", port=53):
+        import threading
+        self.dns = dns
+        self.sock = socket.create_server((addr, port))
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                try:
+                    c.settimeout(3)
+                    n = struct.unpack("!H", c.recv(2, socket.MSG_WAITALL))[0]
+                    reply, _ = self.dns.answer(c.recv(n, socket.MSG_WAITALL))
+                    if reply:
+                        c.sendall(struct.pack("!H", len(reply)) + reply)
+                except (OSError, struct.error, ValueError, IndexError):
+                    pass
+
+    def stop(self):
+        self.sock.close()
+
+
 def inside():
     global TMP
     import hs_dns
     import hs_servers
     TMP = tempfile.mkdtemp(prefix="hostshim-supervise-")
+    os.chmod(TMP, 0o755)   # clients run as nobody too
     started = []
     try:
         log = hs_servers.RequestLog()
@@ -790,6 +1115,7 @@ def inside():
                                                      "slow.test": "127.0.0.7"}, {"slow.test": 1})
         DNS.start()
         started.append(DNS)
+        started.append(DnsOverTcp(DNS).start())
         for addr, port in [("127.0.0.5", 9000), ("127.0.0.7", 9000), ("127.0.0.1", 80)]:
             started.append(hs_servers.HttpListener(addr, port, log).start())
         started.append(hs_servers.UdpEcho("127.0.0.5", 5353, log).start())
@@ -824,7 +1150,7 @@ def main():
         if not os.access(f, os.X_OK):
             print(f"{f} missing: run make first\n0 passed, 1 failed")
             return 1
-    argv = ["sh", os.path.join(REPO, "tests", "in-netns.sh"), "sv", HOSTS,
+    argv = ["sh", os.path.join(REPO, "tests", "in-netns.sh"), "supervise", HOSTS,
             sys.executable, os.path.abspath(__file__), "--inside", *sys.argv[1:]]
     return subprocess.call(argv)
 

@@ -1,10 +1,11 @@
 /* restrict MODE COMMAND [ARG]...: run COMMAND under a seccomp filter that
  * refuses, with EPERM, what a container may refuse:
- *   docker     what Docker's default profile refuses a process without
- *              CAP_SYS_PTRACE: pidfd_getfd and kcmp (and, like the
- *              profile, ptrace-related calls it lists only under that
- *              capability: process_madvise). Checks that pidfd_getfd is
- *              really refused before running COMMAND.
+ *   docker     what Docker 20.10's default profile (Debian 12's docker.io)
+ *              refuses a process without CAP_SYS_PTRACE: pidfd_getfd,
+ *              kcmp, process_vm_readv, process_vm_writev (later releases
+ *              allow the last two) and process_madvise. Checks that
+ *              pidfd_getfd and process_vm_readv are really refused
+ *              before running COMMAND.
  *   noseccomp  seccomp(2) and prctl(PR_SET_SECCOMP): a profile that
  *              forbids filters, as under `--security-opt seccomp=...`
  *              with a stricter profile.
@@ -37,6 +38,8 @@ static struct sock_filter docker[] = {
 	DENY(__NR_pidfd_getfd),
 	DENY(__NR_kcmp),
 	DENY(__NR_process_madvise),
+	DENY(__NR_process_vm_readv),
+	DENY(__NR_process_vm_writev),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 };
 
@@ -67,6 +70,11 @@ int main(int argc, char **argv)
 	}
 	if (is_docker && (syscall(__NR_pidfd_getfd, 0, 0, 0) != -1 || errno != EPERM)) {
 		fprintf(stderr, "restrict: pidfd_getfd is not refused\n");
+		return 2;
+	}
+	if (is_docker && (syscall(__NR_process_vm_readv, getpid(), 0, 0, 0, 0, 0) != -1 ||
+			  errno != EPERM)) {
+		fprintf(stderr, "restrict: process_vm_readv is not refused\n");
 		return 2;
 	}
 	printf("restrict: %s filter installed\n", argv[1]);
