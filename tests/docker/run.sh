@@ -34,6 +34,10 @@ lap() { echo "docker: $1 ($(($(date +%s) - T0)) s so far)"; }
 passed=0
 failed=0
 failures=()
+# Every check below, counted: a check that didn't run (an early exit, or a
+# signal landing while bash expands a $(...), which can skip the command
+# around it) is a failure too.
+expected=14
 pass() { passed=$((passed + 1)); echo "PASS docker: $*"; }
 fail() { failed=$((failed + 1)); failures+=("$*"); echo "FAIL docker: $*"; }
 
@@ -59,6 +63,9 @@ cleanup() {
 	sh mk/dockerd.sh stop
 	left=$(ip -o link 2>/dev/null | grep -c ' br-' || true)
 	lap "cleaned up (daemon stopped; bridges left on the host: $left)"
+	if [ $((passed + failed)) -ne "$expected" ]; then
+		fail "$((passed + failed)) of $expected checks ran"
+	fi
 	if [ ${#failures[@]} -gt 0 ]; then
 		echo "docker: failed:"
 		printf '  %s\n' "${failures[@]}"
