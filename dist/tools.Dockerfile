@@ -16,7 +16,8 @@
 #   make tools-stage     (make install of the glibc and musl builds into
 #                         build/tools-stage, the static supervisor, and
 #                         /bin/busybox from Debian's busybox-static)
-#   docker build -f dist/tools.Dockerfile -t hostshim/tools:0.2.0 .
+#   DOCKER_BUILDKIT=1 docker build -f dist/tools.Dockerfile -t hostshim/tools:0.2.0 .
+# or both in one: make tools-image
 # (make docker and make images do exactly this.)
 FROM scratch
 COPY build/tools-stage/usr/local/ /usr/local/

@@ -9,6 +9,9 @@
 #                      (dist/tools.Dockerfile) in build/tools-stage/: make
 #                      install of both libcs' builds, the static supervisor,
 #                      and a static busybox for Kubernetes' init containers
+#   make tools-image   that image, hostshim/tools:$(VERSION), built with the
+#                      docker found in PATH (BuildKit: dist/tools.Dockerfile's
+#                      own ignore file sends build/tools-stage/ only)
 
 docker: build/libhostshim.so build/hostshim build/musl/libhostshim.so build/musl/hostshim-supervise
 	bash tests/docker/run.sh
@@ -27,4 +30,7 @@ tools-stage: build/libhostshim.so build/hostshim build/musl/libhostshim.so build
 	  echo "tools-stage: $(BUSYBOX) is not a static busybox (apt-get install busybox-static)"; exit 1; fi
 	install -D -m 755 $(BUSYBOX) build/tools-stage/bin/busybox
 
-.PHONY: docker docker-stop tools-stage
+tools-image: tools-stage
+	DOCKER_BUILDKIT=1 docker build -f dist/tools.Dockerfile -t hostshim/tools:$(VERSION) .
+
+.PHONY: docker docker-stop tools-stage tools-image
