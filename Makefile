@@ -136,6 +136,6 @@ clean:
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
 -include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
 # Release archives and npm packages (after cross.mk: they use its builds).
--include mk/dist.mk mk/npm.mk
+-include mk/dist.mk mk/npm.mk mk/docker.mk
 
 .PHONY: all test check demo docs-check install clean

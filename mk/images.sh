@@ -10,7 +10,8 @@
 # the newest of that major) and npm, at /usr/local like the official image,
 # with its "node" user (uid 1000). It is tagged with the FROM name
 # (docker.io/library/node:MAJOR-slim), so the Dockerfile is used as it is.
-# The builder stage's apt-get and the app stage's npm ci really run.
+# The app stage's npm ci really runs; hostshim comes from the tools image
+# (hostshim/tools, dist/tools.Dockerfile), made here from this checkout.
 #
 # Then the image's root file system (buildah mount) runs as the "web" host
 # of tests/e2e/run.sh (network namespaces, a real OIDC provider, a proxy,
@@ -93,6 +94,17 @@ else
 	lap "base image $base cached"
 fi
 
+# hostshim's tools image (dist/tools.Dockerfile: FROM scratch, the files
+# `make install` puts under /usr/local for both libcs, and the static
+# supervisor), which the Dockerfile copies from. Made here from this
+# checkout's build, the same files as the Dockerfile's single COPY.
+tools=$(sed -n 's/^# image: //p' dist/tools.Dockerfile | head -n 1)
+make -s tools-stage
+tc=$(B from scratch)
+B copy --quiet "$tc" build/tools-stage/usr/local/ /usr/local/ >/dev/null
+B commit --quiet --rm "$tc" "docker.io/$tools" >/dev/null
+lap "tools image $tools made from this checkout"
+
 # The Dockerfile, unchanged, with the repository root as the context.
 tag=localhost/hostshim-example:slim
 if ! B bud --quiet --isolation chroot --network host --pull=never --layers \
@@ -119,25 +131,24 @@ user=$(B inspect --format '{{.OCIv1.Config.User}}' "$tag")
 echo "images: $tag: user ${user:-root}, workdir $workdir, cmd $(tr '\n' ' ' <"$out/image.cmd")"
 grep -E '^(LD_PRELOAD|HOSTSHIM_CONFIG)=' "$out/image.env" | sed 's/^/images: ENV /'
 ls -l "$m/usr/local/lib/hostshim/libhostshim.so" "$m/etc/hostshim/shim.ini" | sed 's/^/images: /'
-# Built in the image's builder stage, not a copy of this machine's build/:
-# the compilers differ (the builder's gcc is the base's Debian release's).
-cc_of() { readelf -p .comment "$1" 2>/dev/null | grep -o 'GCC: .*' | head -n 1; }
-img_cc=$(cc_of "$m/usr/local/lib/hostshim/libhostshim.so")
-host_cc=$(cc_of build/libhostshim.so)
-if [ -n "$img_cc" ] && [ "$img_cc" != "$host_cc" ]; then
-	echo "PASS images: the image's library was built by its builder stage ($img_cc), not copied from here ($host_cc)"
+# The library is the tools image's, i.e. this checkout's build.
+if cmp -s "$m/usr/local/lib/hostshim/libhostshim.so" build/libhostshim.so &&
+	cmp -s "$m/usr/local/lib/hostshim/musl/libhostshim.so" build/musl/libhostshim.so; then
+	echo "PASS images: the image's libraries (glibc and musl builds) are this checkout's, from $tools"
 else
 	extra_rc=1
-	echo "FAIL images: the image's library compiler: '$img_cc', this machine's build/: '$host_cc'"
+	echo "FAIL images: the image's /usr/local/lib/hostshim differs from this checkout's build (tools image $tools)"
 fi
 
 # Alpine: no Alpine packages or base can be had here (no container
-# registry, and Debian's mirror has no apk). Dockerfile.alpine's builder
-# step, `make build/libhostshim.so` with the repository's Makefile in a
-# copy of the sources only, runs with musl-gcc standing in for Alpine's gcc
-# (inih and uthash as make musl provides them), then `make install` as on
-# Alpine, where that musl build is the main build, and the installed
-# launcher runs a musl client: the library must answer the mapped name.
+# registry, and Debian's mirror has no apk). Dockerfile.alpine preloads the
+# tools image's musl build; building from source on Alpine, as a user
+# without the tools image would (`make build/libhostshim.so` with the
+# repository's Makefile in a copy of the sources only), runs here with
+# musl-gcc standing in for Alpine's gcc (inih and uthash as make musl
+# provides them), then `make install` as on Alpine, where that musl build is
+# the main build, and the installed launcher runs a musl client: the library
+# must answer the mapped name.
 alpine() {
 	a=$repo/$out/alpine
 	rm -rf "$a" && mkdir -p "$a/src" "$a/stage"

@@ -3,7 +3,7 @@
 // ended up as one JSON line on stdout. The caller decides pass or fail.
 //
 // node browser.mjs --url http://app.localhost/ --proxy 10.203.0.4 \
-//   --names auth.localhost,app.localhost --shot out.png [--timeout 60]
+//   --names auth.localhost,app.localhost --shot out.png [--timeout 60] [--session 1]
 import { chromium } from 'playwright-core';
 
 const args = Object.fromEntries(
@@ -87,6 +87,11 @@ try {
     };
     result.outcome = 'signed-in';
     if (await page.locator('#api').count()) result.api = await page.locator('#api').innerText();
+    // --session 1: the session's ID token, as a user would fetch it to call
+    // the API by hand (the example keeps it: NextAuth's session callback)
+    if (args.session) {
+      result.idToken = await page.evaluate(() => fetch('/api/auth/session').then((r) => r.json()).then((s) => s.idToken || null));
+    }
   } else {
     result.outcome = result.error ? 'error' : 'not-signed-in';
   }

@@ -14,7 +14,7 @@
 //   /if/flow/login/<uid>/       (the login form; any password is "password")
 //
 // Environment: PORT, SLUG, CLIENTS (JSON array of {client_id, client_secret,
-// redirect_uris}).
+// redirect_uris}), SIGNING_KEY, COOKIE_KEY (below).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -34,9 +34,14 @@ const USER = {
   },
 };
 
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+// SIGNING_KEY (PEM) and COOKIE_KEY: fixed keys, as Authentik keeps its keys
+// in its database; replicas and a provider recreated at a new address then
+// sign and verify alike. Unset: fresh keys for this process.
+const privateKey = process.env.SIGNING_KEY
+  ? crypto.createPrivateKey(process.env.SIGNING_KEY)
+  : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'e2e-rs256', use: 'sig', alg: 'RS256' };
-const cookieKeys = [crypto.randomBytes(32).toString('hex')];
+const cookieKeys = [process.env.COOKIE_KEY || crypto.randomBytes(32).toString('hex')];
 
 function log(...args) {
   console.log(new Date().toISOString(), ...args);

@@ -69,7 +69,7 @@ if command -v docker-compose >/dev/null; then
   cfg=$(cd "$EX" && timeout 60 docker-compose --env-file "$OUT/env-8080" -f docker-compose.yml config 2>&1)
   bad=
   for want in 'NEXTAUTH_URL: http://app.localhost:8080' 'AUTHENTIK_ISSUER: http://auth.localhost:8080/application/o/nextjs/' \
-    'NEXTJS_REDIRECT_URI: http://app.localhost:8080/api/auth/callback/authentik' 'published: 8080'; do
+    'NEXTJS_REDIRECT_URI: http://app.localhost:8080/api/auth/callback/authentik' '127.0.0.1:8080:80'; do
     grep -qF "$want" <<<"$cfg" || bad="$bad [$want]"
   done
   # shellcheck disable=SC2016 # a literal $host
@@ -87,7 +87,8 @@ for df in "$EX/Dockerfile" "$EX/Dockerfile.alpine"; do
   while read -r src; do
     [ -e "$src" ] || bad="$bad $df:$src"
   done < <(awk '$1 == "COPY" && $0 !~ /--from=/ { for (i = 2; i < NF; i++) if ($i !~ /^--/) print $i }' "$df")
-  grep -q '^ENV LD_PRELOAD=/usr/local/lib/hostshim/libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
+  # the glibc build, or the musl one (musl/) for Dockerfile.alpine
+  grep -Eq '^ENV LD_PRELOAD=/usr/local/lib/hostshim/(musl/)?libhostshim.so$' "$df" || bad="$bad $df:no-ENV-LD_PRELOAD"
   grep -q '^ENV HOSTSHIM_CONFIG=/etc/hostshim/shim.ini$' "$df" || bad="$bad $df:no-ENV-HOSTSHIM_CONFIG"
 done
 if [ -z "$bad" ]; then

@@ -20,4 +20,32 @@ export const authOptions = {
   ],
   pages: { signIn: '/', error: '/' },
   session: { strategy: 'jwt' },
+  callbacks: {
+    // Keep Authentik's ID token (in NextAuth's encrypted session cookie)
+    // to call the API with it: the API checks it against the same public
+    // issuer URL (see ../api/main.go).
+    async jwt({ token, account }) {
+      if (account?.id_token) token.idToken = account.id_token;
+      return token;
+    },
+    async session({ session, token }) {
+      session.idToken = token.idToken;
+      return session;
+    },
+  },
 };
+
+// The API's answer for this session's ID token: GET API_URL/me with
+// "Authorization: Bearer <id_token>", from the server side (the API is on
+// the compose network only). The same call by hand, from a container there:
+//   curl -H "Authorization: Bearer $ID_TOKEN" http://api:8000/me
+// with ID_TOKEN from the session (GET /api/auth/session, "idToken").
+export async function callApi(idToken) {
+  const url = `${process.env.API_URL || 'http://api:8000'}/me`;
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${idToken}` }, signal: AbortSignal.timeout(5000) });
+    return `${res.status} ${await res.text()}`.trim();
+  } catch (err) {
+    return `no answer from ${url}: ${err.cause?.code || err.message}`;
+  }
+}
