@@ -218,9 +218,11 @@ static void put_in_force(struct config *cfg)
 	 * Before the address rules apply, so that connect finds them wanted. */
 	bool first_wanted = !old && by_connect &&
 			    targets_want_unresolved(rules_targets(rs), true);
+	rules_free(current_replace(rs, take_over));
+	/* After current.c's: in a fork's child the reader counts are reset
+	 * before the child's thread can enter. */
 	if (!old)
 		resolver_init();
-	rules_free(current_replace(rs, take_over));
 	atomic_store_explicit(&shim_connect_filter,
 			      rules_have_addrs(rs) ? CONNECT_ALL
 						   : CONNECT_SYNTH_ONLY,

@@ -2,7 +2,7 @@
 any moment follows later edits (SPEC Behaviour 10, 13; issue 14 items 2
 and 4). Clients: tests/clients/abandon.c (hold mode), forkserve.c."""
 from harness import *  # noqa: F401,F403
-from test_abandoned import SLOW, finish, write_file
+from test_abandoned import RUN, SLOW, finish, write_file
 
 # looks the names up (keeping their addresses), says "ready", waits for a
 # line on stdin, then times a lookup of localhost every 50 ms for argv[2]
@@ -36,7 +36,7 @@ class ReloadInFlight(CondBase):
         env = {"RES_OPTIONS": "timeout:5 attempts:2"}
         path = self.rules("auth.localhost = server:9000")
         rounds = Rounds(self.start_prog([self.c("abandon"), "hold", "stuck.test", "auth.localhost", "80",
-                                         str(10 * SLOW)], config=path, env=env))
+                                         str(10 * RUN)], config=path, env=env))
         taken = []
         try:
             self.assertIsNotNone(rounds.first(S9000, 0, 10 * SLOW), rounds.lines[-5:])

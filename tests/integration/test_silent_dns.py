@@ -4,7 +4,7 @@ waits; a lookup of a name no rule concerns never pays for the target; the
 target is retried in the background and used once it answers. Client:
 tests/clients/abandon.c (mode none)."""
 from harness import *  # noqa: F401,F403
-from test_abandoned import SLOW, finish
+from test_abandoned import RUN, SLOW, finish
 
 # Node's event loop, connecting through the address rule again and again
 # for argv[2] seconds: how long the loop was blocked at worst
@@ -40,10 +40,10 @@ class SilentTargetDns(CondBase):
         path = self.rules("127.0.0.1:8080 = dead.test:9000")
         # each round: a lookup of localhost (/etc/hosts) and a connect to
         # 127.0.0.1:8080, through the rule
-        rounds = Rounds(self.start_prog([self.c("abandon"), "none", "-", "localhost", "8080", str(12 * SLOW)],
+        rounds = Rounds(self.start_prog([self.c("abandon"), "none", "-", "localhost", "8080", str(12 * RUN)],
                                         config=path, env=self.RES))
         try:
-            time.sleep(4 * SLOW)
+            time.sleep(4 * RUN)
             t0 = now_ms()
             self.dns.drop("dead.test", False)          # the service is up
             ms = rounds.first(s44, t0, 11 * SLOW)
@@ -69,7 +69,7 @@ class SilentTargetDns(CondBase):
         path = self.rules("127.0.0.1:8080 = dead.test:9000", "auth.localhost = server:9000")
         for name, port in (("server", "9000"), ("auth.localhost", "80")):
             with self.subTest(name=name):
-                r = self.run_prog([self.c("abandon"), "none", "-", name, port, str(4 * SLOW)], config=path,
+                r = self.run_prog([self.c("abandon"), "none", "-", name, port, str(4 * RUN)], config=path,
                                   env=self.RES, timeout=60)
                 rounds = [l for l in r.lines if l.startswith("t=")]
                 slow = [l for l in rounds[1:] if int(parse_kv(l).get("ms", 0)) > 500 * SLOW]
