@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "current.h"
+#include "explain.h"
 #include "init.h"
 #include "log.h"
 #include "rules.h"
@@ -84,7 +85,8 @@ static const struct rule *route_for(const struct lookup *lk, int port)
 
 static void warn_unresolved(const char *name, const struct rule *r, int rc)
 {
-	log_msg(LOG_WARN, "%s: rule %s -> %s (%s): %s does not resolve: %s",
+	if (explain_unresolved_due(r->target_host))
+		log_msg(LOG_WARN, "%s: rule %s -> %s (%s): %s does not resolve: %s",
 		name, r->public_text, r->target_text, r->origin, r->target_host,
 		gai_strerror(rc));
 }

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "current.h"
+#include "explain.h"
 #include "init.h"
 #include "rules.h"
 #include "slots.h"
@@ -265,6 +266,7 @@ static void load(void)
 	if (check && log_level < LOG_WARN)
 		log_level = LOG_WARN;
 	report_messages(&cfg, check);
+	explain_sources(&cfg, source.path, source.map);
 	char exe[PROGRAM_NAME_MAX];
 	exe_name(exe);
 	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
