@@ -241,7 +241,11 @@ static bool supervision_wanted(char *const envp[])
 		return false; /* HOSTSHIM_SUPERVISOR is the caller's to set */
 	if ((v = env_in(envp, MARKER)) && *v)
 		return false;
-	if ((v = env_in(envp, "HOSTSHIM_SUPERVISE")) && says_off(v, strlen(v)))
+	/* The variable, when set, wins over the file, as HOSTSHIM_LOG does. */
+	int asked = (v = env_in(envp, "HOSTSHIM_SUPERVISE")) && *v
+			    ? !says_off(v, strlen(v))
+			    : -1;
+	if (asked == 0)
 		return false;
 	const char *path = env_in(envp, "HOSTSHIM_CONFIG");
 	const char *map = env_in(envp, "HOSTSHIM_MAP");
@@ -249,7 +253,9 @@ static bool supervision_wanted(char *const envp[])
 		path = DEFAULT_CONFIG;
 	int off = strcmp(path, "/dev/null") ? file_says_off(path) : -1;
 	/* Without any rule there is nothing to supervise for. */
-	return off == 0 || (off < 0 && map && *map);
+	if (off < 0)
+		return map && *map;
+	return asked == 1 || off == 0;
 }
 
 static bool executable(const char *path)
