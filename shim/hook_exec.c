@@ -233,20 +233,24 @@ static void say(enum log_level level, char *const envp[], const char *a,
 	errno = saved;
 }
 
-/* Whether supervision applies to programs exec'd with `envp`. */
-static bool supervision_wanted(char *const envp[])
+/* What the environment says: 0 no, 1 yes, -1 the file decides. First,
+ * as it costs no system call. */
+static int supervision_asked(char *const envp[])
 {
 	const char *v;
 	if (getauxval(AT_SECURE))
-		return false; /* HOSTSHIM_SUPERVISOR is the caller's to set */
+		return 0; /* HOSTSHIM_SUPERVISOR is the caller's to set */
 	if ((v = env_in(envp, MARKER)) && *v)
-		return false;
+		return 0;
 	/* The variable, when set, wins over the file, as HOSTSHIM_LOG does. */
-	int asked = (v = env_in(envp, "HOSTSHIM_SUPERVISE")) && *v
-			    ? !says_off(v, strlen(v))
-			    : -1;
-	if (asked == 0)
-		return false;
+	if ((v = env_in(envp, "HOSTSHIM_SUPERVISE")) && *v)
+		return !says_off(v, strlen(v));
+	return -1;
+}
+
+/* Whether supervision applies, with the file's say, for what `asked`. */
+static bool supervision_wanted(char *const envp[], int asked)
+{
 	const char *path = env_in(envp, "HOSTSHIM_CONFIG");
 	const char *map = env_in(envp, "HOSTSHIM_MAP");
 	if (!path || !*path)
@@ -338,8 +342,11 @@ static bool run_supervised(const char *path, char *const argv[],
 {
 	char sup[PATH_MAX], prog[PATH_MAX];
 	size_t argc = count(argv), envc = count(envp);
+	int asked = supervision_asked(envp);
+	if (asked == 0)
+		return false;
 	enum reach kind = classify(path);
-	if (kind == REACHED || !supervision_wanted(envp))
+	if (kind == REACHED || !supervision_wanted(envp, asked))
 		return false;
 	if (!find_supervisor(envp, sup)) {
 		say(LOG_WARN, envp, path,

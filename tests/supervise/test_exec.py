@@ -203,6 +203,25 @@ def posix_spawn_go():
           REACHED in r.stdout and "status=0" in r.stdout, r.show)
 
 
+PY_SUBPROCESS = r"""
+import os, subprocess, sys
+# subprocess forks with vfork where it can: execve runs in the vfork child
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print("subprocess: rc=%d %s" % (r.returncode, r.stdout.strip()), flush=True)
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+@test
+def python_subprocess_and_execv():
+    if not need("goget"):
+        return
+    r = run([sys.executable, "-c", PY_SUBPROCESS, BIN["goget"], URL])
+    check("Python subprocess.run (vfork + execve) and os.execv of a Go program: redirected",
+          f"subprocess: rc=0 {REACHED}" in r.stdout and r.stdout.count(REACHED) == 2 and r.returncode == 0,
+          r.show)
+
+
 @test
 def static_program():
     if not need("static_get"):
