@@ -36,6 +36,14 @@
 #include "log.h"
 #include "shim.h"
 
+/* As for dlsym in real.c: glibc 2.34 moved dladdr into libc.so.6 under a
+ * new version; the old one loads on every glibc since 2.2.5. */
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver dladdr, dladdr@GLIBC_2.2.5");
+#elif defined(__GLIBC__) && defined(__aarch64__)
+__asm__(".symver dladdr, dladdr@GLIBC_2.17");
+#endif
+
 #define ARGS_MAX 4096 /* argv and environment entries rewritten on the stack */
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define SUPERVISOR "hostshim-supervise"
