@@ -197,8 +197,9 @@ static __attribute__((noinline)) int connect_slow(int fd,
 		return -1;
 	}
 	errno = saved;
-	int rc = real.connect(fd, (struct sockaddr *)&r.to, r.len);
-	explain_connected(fd, sa, (struct sockaddr *)&r.to, rc, errno);
+	int rc = real.connect(fd, (struct sockaddr *)&r.to, r.len), err = errno;
+	explain_connected(fd, sa, (struct sockaddr *)&r.to, rc, err);
+	errno = err;
 	return rc;
 }
 
