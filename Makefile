@@ -97,6 +97,14 @@ check: musl-test test build/asan/libhostshim.so
 demo: build/libhostshim.so
 	sh examples/demo.sh
 
+# The fenced blocks of README.md, CONTRIBUTING.md, docs/ and examples/:
+# ini through --check, compose through docker-compose config, shell through
+# sh -n, Dockerfiles' syntax (tests/docs/blocks.py says how).
+docs-check: build/libhostshim.so build/hostshim
+	python3 tests/docs/blocks.py --expect-fail tests/docs/wrong.md
+	python3 tests/docs/blocks.py
+check: docs-check
+
 install: build/libhostshim.so build/hostshim
 	install -d $(DESTDIR)$(PREFIX)/lib/hostshim $(DESTDIR)$(PREFIX)/bin
 	install -m 644 build/libhostshim.so $(DESTDIR)$(PREFIX)/lib/hostshim/
@@ -114,4 +122,4 @@ clean:
 # Benchmarks, fuzzing and the musl build live in makefiles of their own.
 -include bench/bench.mk tests/fuzz/fuzz.mk mk/musl.mk mk/supervise.mk mk/images.mk mk/cross.mk
 
-.PHONY: all test check demo install clean
+.PHONY: all test check demo docs-check install clean
