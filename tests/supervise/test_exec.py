@@ -160,6 +160,40 @@ def exit_status_and_pid():
           f"pid={p.pid}" in out and REACHED in out and p.returncode == 0, out + err)
 
 
+@test
+def signal_reaches_the_program():
+    if not need("goget"):
+        return
+    import signal
+    import socket
+    import time
+    # a listener that never answers: the GET waits (goget's timeout is 10 s)
+    mute = socket.socket()
+    mute.bind(("127.0.0.5", 9010))
+    mute.listen(8)
+    try:
+        p = subprocess.Popen(["sh", "-c", 'exec "$0" "$1"', BIN["goget"], "http://mute.test/"],
+                             env=env(HOSTSHIM_MAP="mute.test=server:9010", HOSTSHIM_LOG="info"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TMP)
+        time.sleep(2)
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=8)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        check("SIGTERM to the exec'd PID ends the supervised program, which dies of it",
+              p.returncode == -signal.SIGTERM and "running it supervised" in err,
+              f"exit {p.returncode}\n{out}\n{err}")
+        left = subprocess.run(["pgrep", "-f", BIN["goget"] + " http://mute.test/"],
+                              capture_output=True, text=True).stdout.split()
+        check("... and nothing of it is left running", not left, left)
+        for pid in left:
+            os.kill(int(pid), signal.SIGKILL)
+    finally:
+        mute.close()
+
+
 NODE_SPAWN = r"""
 const cp = require("child_process");
 const [bin, url] = process.argv.slice(1);
