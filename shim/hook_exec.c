@@ -250,6 +250,10 @@ static int supervision_asked(char *const envp[])
 		return 0; /* HOSTSHIM_SUPERVISOR is the caller's to set */
 	if ((v = env_in(envp, MARKER)) && *v)
 		return 0;
+	/* valgrind's tool is a static program that loads the program itself,
+	 * preload included: supervised, the program would lose the preload. */
+	if (env_in(envp, "VALGRIND_LAUNCHER"))
+		return 0;
 	/* The variable, when set, wins over the file, as HOSTSHIM_LOG does. */
 	if ((v = env_in(envp, "HOSTSHIM_SUPERVISE")) && *v)
 		return !says_off(v, strlen(v));

@@ -278,6 +278,20 @@ def dynamic_program_stays_preloaded():
 
 
 @test
+def valgrind_keeps_the_preload():
+    if not need("showenv"):
+        return
+    if not shutil.which("valgrind"):
+        check("valgrind installed", False, "valgrind is needed (.ci/install-deps)")
+        return
+    # valgrind execs its tool, a static program, which loads the program
+    r = run(["valgrind", "-q", "--tool=none", BIN["showenv"]], HOSTSHIM_LOG="info")
+    check("valgrind's static tool is not supervised: the program under it keeps the preload",
+          r.returncode == 0 and LIB in r.stdout and "supervised=-" in r.stdout
+          and "running it supervised" not in r.stderr, r.show)
+
+
+@test
 def off_keeps_todays_behaviour():
     if not need("goget", "showenv"):
         return
