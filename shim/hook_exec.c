@@ -3,20 +3,24 @@
  * One `ENV LD_PRELOAD` is meant to cover a container, but a Go program
  * connects with raw system calls and a static one loads no library at all.
  * When a preloaded program execs one of those, the exec becomes an exec
- * of the supervisor (hostshim-supervise -- PROGRAM ARG...), exactly what
- * `hostshim --supervise` execs: the same PID, which runs PROGRAM as its
- * child and ends as it ends, passing signals on. Not when
- * HOSTSHIM_SUPERVISE or `supervise` in [shim] says off, nor inside a tree
- * already supervised (HOSTSHIM_SUPERVISED, which the exec sets), nor
- * without any configuration, nor in a setuid program.
+ * of the supervisor, as `hostshim --supervise` does: the same PID, which
+ * runs PROGRAM as its child and ends as it ends, passing signals on. The
+ * supervisor gets the program's argv unchanged (argv[0] matters to
+ * busybox, login shells, `exec -a`) and the file to run in
+ * HOSTSHIM_SUPERVISE_FILE. Not when HOSTSHIM_SUPERVISE or `supervise` in
+ * [shim] says off, nor inside a tree already supervised
+ * (HOSTSHIM_SUPERVISED, which the exec sets), nor without any
+ * configuration, nor in a setuid program, nor for a setuid, setgid or
+ * file-capability program (the supervisor's no_new_privs would take its
+ * privileges away), nor for one we may run but not read.
  *
  * glibc's execv, execvp, execl* and posix_spawn reach the kernel through
  * an internal __execve, not the exported execve, so each has its hook.
  *
  * execve may run in the child of a vfork, sharing the parent's memory:
- * no heap, no lock, no stdio here; stack buffers and system calls. That is
- * why the file's `supervise` key is read by a small scanner below rather
- * than by config.c. */
+ * no heap, no lock, no stdio here; small stack buffers (a thread's stack
+ * may be 16 KiB) and system calls. That is why the file's `supervise` key
+ * is read by a small scanner below rather than by config.c. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <elf.h>
@@ -29,7 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -44,7 +51,7 @@ __asm__(".symver dladdr, dladdr@GLIBC_2.2.5");
 __asm__(".symver dladdr, dladdr@GLIBC_2.17");
 #endif
 
-#define ARGS_MAX 4096 /* argv and environment entries rewritten on the stack */
+#define ARGS_MAX 4096 /* execl* arguments counted, times 16 */
 #define DEFAULT_CONFIG "/etc/hostshim/shim.ini"
 #define SUPERVISOR "hostshim-supervise"
 #define MARKER "HOSTSHIM_SUPERVISED"
@@ -68,12 +75,43 @@ static const char *env_in(char *const envp[], const char *name)
 	return NULL;
 }
 
+/* Lines about one program said once per process: a server spawning the
+ * same program again and again says it the first time. */
+#define SAID_PLACES 16
+static _Atomic uint64_t said[SAID_PLACES];
+
+static bool first_say(const char *path, unsigned what)
+{
+	uint64_t h = 0xcbf29ce484222325u ^ what;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3u; /* FNV-1a */
+	h |= 1; /* never 0, the empty place */
+	for (unsigned i = 0; i < SAID_PLACES; i++) {
+		_Atomic uint64_t *place = &said[(h + i) % SAID_PLACES];
+		uint64_t seen = atomic_load_explicit(place, memory_order_relaxed);
+		if (seen == 0 &&
+		    atomic_compare_exchange_strong_explicit(
+			    place, &seen, h, memory_order_relaxed,
+			    memory_order_relaxed))
+			return true;
+		if (seen == h)
+			return false;
+	}
+	return true; /* all taken: say it again rather than never */
+}
+
 /* ---- what kind of program ------------------------------------------ */
 
 enum reach { REACHED, GO, STATIC };
 
-#define SECTION_NAMES_MAX 8192
-#define NOTE_MAX 4096
+/* The file is read a few hundred bytes at a time: execve may be called on
+ * a thread with a small stack (PTHREAD_STACK_MIN is 16 KiB), so nothing
+ * here may keep big buffers. Under 1 KiB in all. */
+#define PH_CHUNK 8	/* program headers read at once */
+#define PH_MAX 64	/* more: not a program we know */
+#define NAMES_CHUNK 128 /* section names read at once */
+#define NAMES_MAX 8192	/* of the section names, what is looked at */
+#define NOTES_MAX 64	/* notes looked at in one PT_NOTE */
 
 static bool read_at(int fd, void *buf, size_t n, uint64_t off)
 {
@@ -81,32 +119,52 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off)
 }
 
 /* Go's linker writes a section .go.buildinfo (with or without a build ID)
- * and a note "Go" of type 4, the build ID. */
+ * and, with one, .note.go.buildid. The section names are read a chunk at
+ * a time, each overlapping the last by the longer name (NUL included)
+ * less one, so that no name is cut in two. */
 static bool go_sections(int fd, const Elf64_Ehdr *eh)
 {
+	static const char buildinfo[] = ".go.buildinfo", buildid[] = ".note.go.buildid";
+	enum { OVERLAP = sizeof buildid - 1 };
 	Elf64_Shdr names;
-	char text[SECTION_NAMES_MAX];
+	char text[NAMES_CHUNK];
 	if (eh->e_shentsize != sizeof names || eh->e_shstrndx >= eh->e_shnum ||
 	    !read_at(fd, &names, sizeof names,
 		     eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof names))
 		return false;
-	size_t n = names.sh_size < sizeof text ? names.sh_size : sizeof text;
-	return read_at(fd, text, n, names.sh_offset) &&
-	       (memmem(text, n, ".go.buildinfo", 14) ||
-		memmem(text, n, ".note.go.buildid", 17));
+	uint64_t size = names.sh_size < NAMES_MAX ? names.sh_size : NAMES_MAX;
+	for (uint64_t at = 0; at < size; at += sizeof text - OVERLAP) {
+		size_t n = size - at < sizeof text ? (size_t)(size - at) : sizeof text;
+		if (!read_at(fd, text, n, names.sh_offset + at))
+			return false;
+		if (memmem(text, n, buildinfo, sizeof buildinfo) ||
+		    memmem(text, n, buildid, sizeof buildid))
+			return true;
+		if (at + n >= size)
+			break;
+	}
+	return false;
 }
 
+/* A note named "Go" of type 4, the build ID: read a note header (and its
+ * name) at a time. */
 static bool go_note(int fd, const Elf64_Phdr *ph)
 {
-	static const unsigned char want[] = {4, 0, 0, 0, 4, 0, 0, 0, 'G', 'o', 0, 0};
-	unsigned char note[NOTE_MAX];
-	size_t n = ph->p_filesz < sizeof note ? ph->p_filesz : sizeof note;
-	if (!read_at(fd, note, n, ph->p_offset))
-		return false;
-	/* namesz 4, then descsz (any), then type 4 and the name "Go". */
-	for (size_t i = 0; i + 16 <= n; i += 4)
-		if (!memcmp(note + i, want, 4) && !memcmp(note + i + 8, want + 4, 8))
+	struct {
+		Elf64_Word namesz, descsz, type;
+		char name[4];
+	} note;
+	uint64_t align = ph->p_align == 8 ? 8 : 4, at = 0;
+	uint64_t end = ph->p_filesz < 4096 ? ph->p_filesz : 4096;
+	for (unsigned i = 0; i < NOTES_MAX && at + sizeof note <= end; i++) {
+		if (!read_at(fd, &note, sizeof note, ph->p_offset + at))
+			return false;
+		if ((note.namesz == 3 || note.namesz == 4) && note.type == 4 &&
+		    !memcmp(note.name, "Go", 3))
 			return true;
+		at += 12 + ((note.namesz + align - 1) & ~(align - 1)) +
+		      ((note.descsz + align - 1) & ~(align - 1));
+	}
 	return false;
 }
 
@@ -122,31 +180,73 @@ static bool is_loader(const char *path)
 static enum reach classify_fd(int fd, const char *path)
 {
 	Elf64_Ehdr eh;
-	Elf64_Phdr ph[64];
+	Elf64_Phdr ph[PH_CHUNK];
 	bool interp = false;
 	if (!read_at(fd, &eh, sizeof eh, 0) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
-	    eh.e_phentsize != sizeof *ph || eh.e_phnum > 64 ||
-	    !read_at(fd, ph, eh.e_phnum * sizeof *ph, eh.e_phoff))
+	    eh.e_phentsize != sizeof *ph || eh.e_phnum > PH_MAX)
 		return REACHED; /* a script, or nothing we know: the kernel's */
 	if (go_sections(fd, &eh))
 		return GO;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		interp |= ph[i].p_type == PT_INTERP;
-		if (ph[i].p_type == PT_NOTE && go_note(fd, &ph[i]))
-			return GO;
+	for (unsigned i = 0; i < eh.e_phnum; i += PH_CHUNK) {
+		unsigned n = eh.e_phnum - i < PH_CHUNK ? eh.e_phnum - i : PH_CHUNK;
+		if (!read_at(fd, ph, n * sizeof *ph,
+			     eh.e_phoff + (uint64_t)i * sizeof *ph))
+			return REACHED;
+		for (unsigned j = 0; j < n; j++) {
+			interp |= ph[j].p_type == PT_INTERP;
+			if (ph[j].p_type == PT_NOTE && go_note(fd, &ph[j]))
+				return GO;
+		}
 	}
 	return interp || is_loader(path) ? REACHED : STATIC;
 }
 
-static enum reach classify(const char *path)
+/* Setuid, setgid (with group execute: without, the bit means mandatory
+ * locking) or file capabilities: the supervisor, when it isn't root, runs
+ * COMMAND under no_new_privs, and the kernel would grant none of them. */
+static bool privileged(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return true; /* can't tell: hands off */
+	if ((st.st_mode & S_ISUID) ||
+	    (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		return true;
+	return fgetxattr(fd, "security.capability", NULL, 0) > 0;
+}
+
+static void say(enum log_level level, char *const envp[], const char *a,
+		const char *b, const char *c, const char *d);
+
+static enum reach classify(const char *path, char *const envp[])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Mode 0111 (hardened images): the kernel runs it, we can't
+		 * look. Said at info: most such programs are dynamic ones the
+		 * preload covers anyway. */
+		if (errno == EACCES && access(path, X_OK) == 0 &&
+		    first_say(path, 1))
+			say(LOG_INFO, envp, path,
+			    ": can be run but not read, so hostshim can't tell "
+			    "whether it is a Go or static program that needs "
+			    "supervision; running it as it is",
+			    "", "");
 		return REACHED;
+	}
 	enum reach r = classify_fd(fd, path);
+	if (r != REACHED && privileged(fd)) {
+		if (first_say(path, 2))
+			say(LOG_INFO, envp, path,
+			    r == GO ? " is a Go program" : " is statically linked",
+			    " but setuid, setgid or with file capabilities, which "
+			    "supervision would take away; running it unsupervised",
+			    "");
+		r = REACHED;
+	}
 	close(fd);
 	return r;
 }
@@ -181,13 +281,16 @@ static void scan_line(const char *s, bool *in_shim, bool *off)
 	*off = says_off(s, strcspn(s, " \t\r;#"));
 }
 
+/* Of each line, what scan_line needs: its start past the indentation. */
+#define SCAN_KEEP 96
+
 /* Whether the configuration file says `supervise = off` in [shim]; -1
- * when there is no file. */
+ * when there is no file. Read in small pieces (a small stack, again). */
 static int file_says_off(const char *path)
 {
-	char buf[2048], line[LINE_MAX_LEN + 1];
-	size_t len = 0;
-	bool in_shim = false, off = false, long_line = false;
+	char buf[256], line[SCAN_KEEP + 1];
+	size_t len = 0, total = 0;
+	bool in_shim = false, off = false;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -195,20 +298,22 @@ static int file_says_off(const char *path)
 	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] != '\n') {
-				if (len < LINE_MAX_LEN)
+				/* An over-long line is an error config.c
+				 * reports; not read here either. */
+				total++;
+				if ((len || (buf[i] != ' ' && buf[i] != '\t')) &&
+				    len < SCAN_KEEP)
 					line[len++] = buf[i];
-				else
-					long_line = true;
 				continue;
 			}
 			line[len] = '\0';
-			if (!long_line)
+			if (total <= LINE_MAX_LEN)
 				scan_line(line, &in_shim, &off);
-			len = 0;
-			long_line = false;
+			len = total = 0;
 		}
 	line[len] = '\0';
-	scan_line(line, &in_shim, &off);
+	if (total <= LINE_MAX_LEN)
+		scan_line(line, &in_shim, &off);
 	close(fd);
 	return off;
 }
@@ -279,49 +384,42 @@ static bool executable(const char *path)
 	return access(path, X_OK) == 0;
 }
 
-/* $HOSTSHIM_SUPERVISOR, else beside this library, else in
- * ../lib/hostshim/ from it: where the launcher looks. */
-static bool find_supervisor(char *const envp[], char out[PATH_MAX])
+/* Beside the library, the supervisor's path is built in a buffer of this
+ * size (a library deeper than that is looked for with the variable). */
+#define SUP_PATH_MAX 512
+
+/* $HOSTSHIM_SUPERVISOR (as it is), else beside this library, else in
+ * ../lib/hostshim/ from it, built in `buf`: where the launcher looks.
+ * NULL when there is none. */
+static const char *find_supervisor(char *const envp[], char buf[SUP_PATH_MAX])
 {
 	static const char *const places[] = {"/" SUPERVISOR,
 					     "/../lib/hostshim/" SUPERVISOR};
 	const char *v = env_in(envp, "HOSTSHIM_SUPERVISOR");
 	Dl_info info;
-	if (v && *v) {
-		if (strlen(v) >= PATH_MAX)
-			return false;
-		strcpy(out, v);
-		return executable(out);
-	}
+	if (v && *v)
+		return executable(v) ? v : NULL;
 	if (!dladdr((void *)find_supervisor, &info) || !info.dli_fname)
-		return false;
+		return NULL;
 	const char *slash = strrchr(info.dli_fname, '/');
 	size_t dir = slash ? (size_t)(slash - info.dli_fname) : 1;
 	for (size_t i = 0; i < 2; i++) {
-		if (dir + strlen(places[i]) >= PATH_MAX)
-			return false;
-		memcpy(out, slash ? info.dli_fname : ".", dir);
-		strcpy(out + dir, places[i]);
-		if (executable(out))
-			return true;
+		if (dir + strlen(places[i]) >= SUP_PATH_MAX)
+			return NULL;
+		memcpy(buf, slash ? info.dli_fname : ".", dir);
+		strcpy(buf + dir, places[i]);
+		if (executable(buf))
+			return buf;
 	}
-	return false;
+	return NULL;
 }
 
 /* ---- the supervised exec ------------------------------------------- */
 
-static size_t count(char *const v[])
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-/* LD_PRELOAD without any libhostshim.so, into `out` ("" when nothing is
- * left), as the launcher's --supervise does: the supervisor answers for
- * the whole tree. */
-static void preload_without_us(const char *v, char *out, size_t cap)
+/* LD_PRELOAD's value `v` without any libhostshim.so, into `out` (room for
+ * strlen(v) + 1; "" when nothing is left), as the launcher's --supervise
+ * does: the supervisor answers for the whole tree. */
+static void preload_without_us(const char *v, char *out)
 {
 	size_t len = 0;
 	while (*v) {
@@ -332,7 +430,7 @@ static void preload_without_us(const char *v, char *out, size_t cap)
 				base = p + 1;
 		bool ours = (size_t)(end - base) == 14 &&
 			    !strncmp(base, "libhostshim.so", 14);
-		if (n && !ours && len + n + 2 < cap) {
+		if (n && !ours) {
 			if (len)
 				out[len++] = ':';
 			memcpy(out + len, v, n);
@@ -343,8 +441,76 @@ static void preload_without_us(const char *v, char *out, size_t cap)
 	out[len] = '\0';
 }
 
+static bool named(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+	return !strncmp(entry, name, n) && entry[n] == '=';
+}
+
 typedef int (*runner)(void *ctx, const char *file, char *const argv[],
 		      char *const envp[]);
+
+/* What the supervisor gets is built on the stack, in exactly the room it
+ * needs, and only up to this much (the environment's pointers, the file's
+ * name, LD_PRELOAD): about 480 variables, a Kubernetes pod's service links
+ * included; past it the program runs as it is, with a warning. Measured: a
+ * thread with a 16 KiB stack has about 8 KiB left for the hook, which
+ * needs about 1 KiB besides. COMMAND's argv, however long, is passed as
+ * it is. (No heap: this may run in a vfork child; and memory mapped there
+ * would stay in the parent once the exec works.) */
+#define EXEC_STACK_MAX 4096
+
+/* The supervisor reads the file to run from this variable, and runs it
+ * with its own argv: shim/supervise/supervise.h's SPAWN_FILE_ENV. */
+#define FILE_VAR "HOSTSHIM_SUPERVISE_FILE="
+
+static size_t exec_room(const char *path, char *const envp[], size_t *envc)
+{
+	const char *preload = env_in(envp, "LD_PRELOAD");
+	for (*envc = 0; envp && envp[*envc]; (*envc)++)
+		;
+	return (*envc + 3) * sizeof(char *) + sizeof FILE_VAR + 2 +
+	       strlen(path) + sizeof "LD_PRELOAD=" +
+	       (preload ? strlen(preload) : 0);
+}
+
+/* Runs the supervisor `sup` with the environment changed and argv as it
+ * is. Out of line: its arrays exist only while it runs. */
+static __attribute__((noinline)) int
+exec_supervised(const char *sup, const char *path, char *const argv[],
+		char *const envp[], size_t envc, runner run, void *ctx)
+{
+	const char *v = env_in(envp, "LD_PRELOAD");
+	char file[sizeof FILE_VAR + 2 + strlen(path)];
+	char preload[sizeof "LD_PRELOAD=" + (v ? strlen(v) : 0)];
+	char *nenv[envc + 3];
+	size_t k = 0;
+	bool preload_done = false;
+	/* exec runs "prog" from the current directory, execvp from PATH. */
+	strcpy(file, FILE_VAR);
+	strcat(file, strchr(path, '/') ? "" : "./");
+	strcat(file, path);
+	for (size_t i = 0; i < envc; i++) {
+		if (named(envp[i], MARKER) || !strncmp(envp[i], FILE_VAR, sizeof FILE_VAR - 1))
+			continue;
+		if (named(envp[i], "LD_PRELOAD")) {
+			/* The first is the one the loader reads. */
+			if (!preload_done) {
+				strcpy(preload, "LD_PRELOAD=");
+				preload_without_us(envp[i] + 11, preload + 11);
+				if (preload[11])
+					nenv[k++] = preload;
+			}
+			preload_done = true;
+			continue;
+		}
+		nenv[k++] = envp[i];
+	}
+	nenv[k++] = (char *)MARKER "=1";
+	nenv[k++] = file;
+	nenv[k] = NULL;
+	return run(ctx, sup, argv, nenv);
+}
 
 /* When `path` is a program the preload can't reach and supervision
  * applies: calls `run` with the supervisor in its place and returns true
@@ -352,54 +518,36 @@ typedef int (*runner)(void *ctx, const char *file, char *const argv[],
 static bool run_supervised(const char *path, char *const argv[],
 			   char *const envp[], runner run, void *ctx, int *rc)
 {
-	char sup[PATH_MAX], prog[PATH_MAX];
-	size_t argc = count(argv), envc = count(envp);
+	char buf[SUP_PATH_MAX];
+	const char *sup;
+	const char *kind_text;
+	size_t envc;
+	int saved = errno;
 	int asked = supervision_asked(envp);
-	if (asked == 0)
+	/* Without argv[0] there is no COMMAND to hand over. */
+	if (asked == 0 || !argv || !argv[0])
 		return false;
-	enum reach kind = classify(path);
+	enum reach kind = classify(path, envp);
 	if (kind == REACHED || !supervision_wanted(envp, asked))
-		return false;
-	if (!find_supervisor(envp, sup)) {
-		say(LOG_WARN, envp, path,
-		    kind == GO ? " is a Go program" : " is statically linked",
+		goto plain;
+	kind_text = kind == GO ? " is a Go program" : " is statically linked";
+	if (!(sup = find_supervisor(envp, buf))) {
+		say(LOG_WARN, envp, path, kind_text,
 		    ": " SUPERVISOR " not found (HOSTSHIM_SUPERVISOR, beside "
 		    "the library, ../lib/hostshim/); running it without hostshim",
 		    "");
-		return false;
+		goto plain;
 	}
-	if (argc > ARGS_MAX || envc > ARGS_MAX || strlen(path) + 3 > PATH_MAX)
-		return false;
-	/* exec runs "prog" from the current directory, execvp from PATH. */
-	strcpy(prog, strchr(path, '/') ? "" : "./");
-	strcat(prog, path);
-	char *nargv[argc + 4], *nenv[envc + 2];
-	char preload[4096 + 12] = "LD_PRELOAD=";
-	size_t k = 0;
-	nargv[0] = (char *)SUPERVISOR;
-	nargv[1] = (char *)"--";
-	nargv[2] = prog;
-	for (size_t i = 1; i < argc; i++)
-		nargv[2 + i] = argv[i];
-	nargv[argc ? argc + 2 : 3] = NULL;
-	for (size_t i = 0; i < envc; i++) {
-		if (!strncmp(envp[i], MARKER "=", sizeof MARKER))
-			continue;
-		if (!strncmp(envp[i], "LD_PRELOAD=", 11)) {
-			preload_without_us(envp[i] + 11, preload + 11,
-					   sizeof preload - 11);
-			if (preload[11])
-				nenv[k++] = preload;
-			continue;
-		}
-		nenv[k++] = envp[i];
+	if (exec_room(path, envp, &envc) > EXEC_STACK_MAX) {
+		say(LOG_WARN, envp, path, kind_text,
+		    ": its environment is too large to hand to " SUPERVISOR
+		    " from here; running it without hostshim",
+		    "");
+		goto plain;
 	}
-	nenv[k++] = (char *)MARKER "=1";
-	nenv[k] = NULL;
-	say(LOG_INFO, envp, path,
-	    kind == GO ? " is a Go program" : " is statically linked",
-	    ": running it supervised by ", sup);
-	*rc = run(ctx, sup, nargv, nenv);
+	say(LOG_INFO, envp, path, kind_text, ": running it supervised by ", sup);
+	errno = saved;
+	*rc = exec_supervised(sup, path, argv, envp, envc, run, ctx);
 	if (*rc == 0)
 		return true; /* a spawn; an exec that works does not return */
 	int err = *rc > 0 ? *rc : errno;
@@ -407,7 +555,8 @@ static bool run_supervised(const char *path, char *const argv[],
 	fmt_uint(num, (unsigned)err);
 	say(LOG_WARN, envp, sup, ": cannot be run (errno ", num,
 	    "); running the program without hostshim");
-	errno = err;
+plain:
+	errno = saved;
 	return false;
 }
 
@@ -418,20 +567,33 @@ static int run_execve(void *ctx, const char *file, char *const argv[],
 	return real.execve(file, argv, envp);
 }
 
-/* The file execvp would run: the first executable PATH entry. */
-static const char *search_path(const char *file, char out[PATH_MAX])
+/* Room for the path execvp would build for `file`: the longest PATH entry
+ * and the name; 0 when over PATH_MAX or the name is no name. */
+static size_t search_room(const char *file)
 {
-	if (strchr(file, '/'))
-		return file;
 	const char *p = getenv("PATH");
-	size_t flen = strlen(file);
+	size_t flen = strlen(file), longest = 1;
 	if (!*file || flen >= NAME_MAX)
-		return NULL;
+		return 0;
 	for (p = p ? p : "/bin:/usr/bin";; p++) {
 		size_t n = strcspn(p, ":");
-		if (n + flen + 2 <= PATH_MAX) {
-			memcpy(out, n ? p : ".", n ? n : 1);
-			size_t len = n ? n : 1;
+		longest = n > longest ? n : longest;
+		p += n;
+		if (!*p)
+			break;
+	}
+	return longest + flen + 2 <= PATH_MAX ? longest + flen + 2 : 0;
+}
+
+/* The file execvp would run: the first executable PATH entry, in `out`. */
+static const char *search_path(const char *file, char *out, size_t room)
+{
+	const char *p = getenv("PATH");
+	size_t flen = strlen(file);
+	for (p = p ? p : "/bin:/usr/bin";; p++) {
+		size_t n = strcspn(p, ":"), len = n ? n : 1;
+		if (len + flen + 2 <= room) {
+			memcpy(out, n ? p : ".", len);
 			out[len] = '/';
 			memcpy(out + len + 1, file, flen + 1);
 			if (executable(out))
@@ -441,6 +603,23 @@ static const char *search_path(const char *file, char out[PATH_MAX])
 		if (!*p)
 			return NULL;
 	}
+}
+
+/* run_supervised for what execvp and posix_spawnp would run. */
+static bool run_supervised_searched(const char *file, char *const argv[],
+				    char *const envp[], runner run, void *ctx,
+				    int *rc)
+{
+	if (strchr(file, '/'))
+		return run_supervised(file, argv, envp, run, ctx, rc);
+	size_t room;
+	if (supervision_asked(envp) == 0 || !(room = search_room(file)))
+		return false;
+	int saved = errno;
+	char found[room];
+	const char *path = search_path(file, found, room);
+	errno = saved;
+	return path && run_supervised(path, argv, envp, run, ctx, rc);
 }
 
 SHIM_EXPORT int execve(const char *path, char *const argv[],
@@ -461,12 +640,10 @@ SHIM_EXPORT int execv(const char *path, char *const argv[])
 SHIM_EXPORT int execvpe(const char *file, char *const argv[],
 			char *const envp[])
 {
-	char found[PATH_MAX];
-	const char *path;
 	int rc;
 	real_ready();
-	if (given(file) && (path = search_path(file, found)) &&
-	    run_supervised(path, argv, envp, run_execve, NULL, &rc))
+	if (given(file) &&
+	    run_supervised_searched(file, argv, envp, run_execve, NULL, &rc))
 		return rc;
 	return real.execvpe(file, argv, envp);
 }
@@ -578,12 +755,10 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 			     char *const envp[])
 {
 	struct spawn_ctx s = {pid, actions, attr};
-	char found[PATH_MAX];
-	const char *path;
 	int rc;
 	real_ready();
-	if (given(file) && (path = search_path(file, found)) &&
-	    run_supervised(path, argv, envp, run_spawn, &s, &rc))
+	if (given(file) &&
+	    run_supervised_searched(file, argv, envp, run_spawn, &s, &rc))
 		return rc;
 	return real.posix_spawnp(pid, file, actions, attr, argv, envp);
 }

@@ -83,10 +83,11 @@ _Noreturn static void child(char **argv, pid_t parent, int report)
 	struct handover h = {.listener = install_filter(), .error = errno};
 	if (write(report, &h, sizeof h) != (ssize_t)sizeof h || h.listener < 0)
 		_exit(STATUS_NO_SECCOMP);
-	execvp(argv[0], argv);
+	execvp(spawn_file ? spawn_file : argv[0], argv);
 	int err = errno;
 	char line[300];
-	int n = snprintf(line, sizeof line, "hostshim: %s: %s\n", argv[0],
+	int n = snprintf(line, sizeof line, "hostshim: %s: %s\n",
+			 spawn_file ? spawn_file : argv[0],
 			 strerror(err));
 	if (n > 0 && write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
 		_exit(127);
@@ -105,6 +106,8 @@ static const char *seccomp_error(int err)
 		return NULL;
 	}
 }
+
+const char *spawn_file;
 
 pid_t spawn_supervised(char **argv, int *listener)
 {
