@@ -6,14 +6,19 @@
  * public name and port is said at the default level, with the target and
  * its address. A blocking connect sees the error itself. A non-blocking
  * one (libuv, curl) answers EINPROGRESS and the error comes later from
- * getsockopt(SO_ERROR), so such a connect is remembered in a per-fd table
- * until then. Everything here that connect or getsockopt reach is lock-free
- * and uses no heap and no stdio: fixed tables of atomic words. */
+ * getsockopt(SO_ERROR), so such a connect is remembered in a small table
+ * until then, with the socket's inode: an fd closed while its connect was
+ * in progress and reused for another socket is not that connection. The
+ * hot path pays nothing for this (an unmapped connect one load); the
+ * inode is read only for a redirected connect in progress and for an
+ * error to explain. Everything here that connect or getsockopt reach is
+ * lock-free and uses no heap and no stdio: fixed tables of atomic words. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "current.h"
@@ -89,7 +94,9 @@ void explain_sources(const struct config *cfg, const char *path,
 
 /* ---- where a name goes --------------------------------------------- */
 
-static _Atomic uint64_t redirects_said[4096];
+/* Past this many distinct redirects an info line may be said again. */
+#define REDIRECTS_SAID 1024
+static _Atomic uint64_t redirects_said[REDIRECTS_SAID];
 
 static uint64_t hash_sockaddr(uint64_t h, const struct sockaddr *sa)
 {
@@ -110,7 +117,7 @@ bool explain_redirect_is_new(const char *public, unsigned port,
 	h = hash_bytes(h, &port, sizeof port);
 	h = hash_str(h, target);
 	h = hash_sockaddr(h, to);
-	return first_time(redirects_said, 4096, h);
+	return first_time(redirects_said, REDIRECTS_SAID, h);
 }
 
 /* ---- a target that does not resolve -------------------------------- */
@@ -212,7 +219,9 @@ static bool describe(const struct sockaddr *sa, char public[NAME_MAX_LEN + 1],
 	return host != NULL;
 }
 
-static _Atomic uint64_t failures_said[1024];
+/* Past this many distinct names and ports a failure may be said again. */
+#define FAILURES_SAID 256
+static _Atomic uint64_t failures_said[FAILURES_SAID];
 
 static void explain_failure(const struct sockaddr *sa,
 			    const struct sockaddr *to, int err)
@@ -225,7 +234,8 @@ static void explain_failure(const struct sockaddr *sa,
 	    !describe(sa, public, target, &synthetic))
 		return;
 	uint64_t key = hash_str(HASH_START, public);
-	if (!first_time(failures_said, 1024, hash_bytes(key, &port, sizeof port)))
+	if (!first_time(failures_said, FAILURES_SAID,
+			hash_bytes(key, &port, sizeof port)))
 		return;
 	struct logline l = {.len = 0};
 	ll_host_port(&l, public, port);
@@ -283,32 +293,51 @@ static void unpack(const _Atomic uint64_t *w, uint64_t meta,
 	}
 }
 
+/* The socket's identity: fds are reused, inodes of live sockets are not. */
+static bool inode_of(int fd, uint64_t *ino)
+{
+	struct stat st;
+	int saved = errno;
+	bool ok = fstat(fd, &st) == 0;
+	errno = saved;
+	*ino = ok ? (uint64_t)st.st_ino : 0;
+	return ok;
+}
+
 static void remember(int fd, const struct sockaddr *sa,
 		     const struct sockaddr *to)
 {
-	struct fd_watch *fw = &explain_fds[fd];
-	uint64_t meta = 0;
-	uint64_t tag = atomic_fetch_add_explicit(&watch_gen, 1,
+	struct fd_watch *fw = explain_place(fd);
+	uint64_t meta = 0, ino;
+	if (!inode_of(fd, &ino))
+		return;
+	uint64_t gen = atomic_fetch_add_explicit(&watch_gen, 1,
 						 memory_order_relaxed) + 1;
 	atomic_store_explicit(&fw->tag, 0, memory_order_release);
+	atomic_store_explicit(&fw->ino, ino, memory_order_relaxed);
 	pack(sa, &fw->w[0], &meta, 0);
 	pack(to, &fw->w[2], &meta, 32);
 	atomic_store_explicit(&fw->w[4], meta, memory_order_relaxed);
-	atomic_store_explicit(&fw->tag, tag, memory_order_release);
+	atomic_store_explicit(&fw->tag, gen << 32 | ((uint32_t)fd + 1),
+			      memory_order_release);
 }
 
 /* The remembered connect of `fd`, taken out of the table: false when there
- * is none, or another thread took it, or it changed while read. */
+ * is none, or another thread took it, or it changed while read, or it was
+ * about another socket that had the same fd. */
 static bool take(int fd, struct dests *d)
 {
-	struct fd_watch *fw = &explain_fds[fd];
+	struct fd_watch *fw = explain_place(fd);
 	uint64_t tag = atomic_load_explicit(&fw->tag, memory_order_acquire);
-	if (!tag)
+	uint64_t ino, now;
+	if (!explain_tag_is(tag, fd))
 		return false;
+	ino = atomic_load_explicit(&fw->ino, memory_order_relaxed);
 	uint64_t meta = atomic_load_explicit(&fw->w[4], memory_order_relaxed);
 	unpack(&fw->w[0], meta, &d->sa);
 	unpack(&fw->w[2], meta >> 32, &d->to);
-	return atomic_compare_exchange_strong(&fw->tag, &tag, 0);
+	return atomic_compare_exchange_strong(&fw->tag, &tag, 0) &&
+	       inode_of(fd, &now) && now == ino;
 }
 
 void explain_connected(int fd, const struct sockaddr *sa,
@@ -318,7 +347,7 @@ void explain_connected(int fd, const struct sockaddr *sa,
 		explain_forget(fd);
 		if (rc)
 			explain_failure(sa, to, err);
-	} else if ((unsigned)fd < EXPLAIN_FDS) {
+	} else if (fd >= 0) {
 		remember(fd, sa, to);
 	}
 }
@@ -331,9 +360,10 @@ SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val,
 	real_ready();
 	int rc = real.getsockopt(fd, level, name, val, len);
 	if (__builtin_expect(name == SO_ERROR, 0) && level == SOL_SOCKET &&
-	    rc == 0 && (unsigned)fd < EXPLAIN_FDS && val && len &&
-	    *len >= sizeof(int) &&
-	    atomic_load_explicit(&explain_fds[fd].tag, memory_order_relaxed)) {
+	    rc == 0 && val && len && *len >= sizeof(int) &&
+	    explain_tag_is(atomic_load_explicit(&explain_place(fd)->tag,
+						memory_order_relaxed),
+			   fd)) {
 		int err = *(int *)val, saved = errno;
 		struct dests d;
 		/* 0 is the connect succeeding; EINPROGRESS-like answers

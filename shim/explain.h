@@ -33,25 +33,40 @@ bool explain_unresolved_due(const char *host);
 void explain_connected(int fd, const struct sockaddr *sa,
 		       const struct sockaddr *to, int rc, int err);
 
-/* Fds whose connect is in progress to a redirected destination: a word
- * per fd, nonzero while remembered. */
-#define EXPLAIN_FDS 4096
+/* Connects in progress to a redirected destination, a place per fd
+ * modulo EXPLAIN_FDS: the tag says which fd (and which remembering), the
+ * socket's inode which socket, so that only that very socket's answer is
+ * explained. Two connects in progress whose fds share a place: the later
+ * is kept; the earlier one's failure goes unsaid, never misattributed. */
+#define EXPLAIN_FDS 64
 struct fd_watch {
-	_Atomic uint64_t tag; /* 0: nothing remembered */
+	_Atomic uint64_t tag; /* 0: nothing; else generation << 32 | fd + 1 */
+	_Atomic uint64_t ino; /* the socket's st_ino when it connected */
 	_Atomic uint64_t w[5];
 };
 extern struct fd_watch explain_fds[EXPLAIN_FDS];
+
+static inline struct fd_watch *explain_place(int fd)
+{
+	return &explain_fds[(unsigned)fd % EXPLAIN_FDS];
+}
+
+/* Whether `tag` is about `fd`. */
+static inline bool explain_tag_is(uint64_t tag, int fd)
+{
+	return tag && (uint32_t)tag == (uint32_t)fd + 1;
+}
 
 /* Any connect of `fd` to an unmapped destination: whatever was remembered
  * is about an earlier connection. One load when nothing was. */
 static inline void explain_forget(int fd)
 {
-	if ((unsigned)fd < EXPLAIN_FDS &&
-	    __builtin_expect(atomic_load_explicit(&explain_fds[fd].tag,
-						  memory_order_relaxed) != 0,
-			     0))
-		atomic_store_explicit(&explain_fds[fd].tag, 0,
-				      memory_order_relaxed);
+	struct fd_watch *fw = explain_place(fd);
+	uint64_t tag = atomic_load_explicit(&fw->tag, memory_order_relaxed);
+	if (__builtin_expect(tag != 0, 0) && explain_tag_is(tag, fd))
+		atomic_compare_exchange_strong_explicit(&fw->tag, &tag, 0,
+							memory_order_relaxed,
+							memory_order_relaxed);
 }
 
 #endif
