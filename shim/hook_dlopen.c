@@ -63,6 +63,9 @@ __asm__(".symver dlerror, dlerror@GLIBC_2.17");
 /* The functions we stand in front of: exports.map, less dlopen. A name
  * not (yet) hooked is harmless: its global definition is libc's, skipped. */
 static const char *const hooked[] = {
+	"getsockopt",	   "execve",	       "execv",	     "execvp",
+	"execvpe",	   "execl",	       "execlp",     "execle",
+	"fexecve",	   "posix_spawn",      "posix_spawnp",
 	"getaddrinfo",	   "getnameinfo",      "gethostbyname",
 	"gethostbyname2",  "gethostbyname_r",  "gethostbyname2_r",
 	"gethostbyaddr",   "gethostbyaddr_r",  "connect",

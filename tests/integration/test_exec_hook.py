@@ -95,3 +95,19 @@ class ExecHook(Base):
         self.assertRegex(r.out, r"CapEff:\s*0*400\n", "the file capability was lost" + r.show())
         self.assertIn(files["st"] + " is statically linked but setuid, setgid or with file capabilities", r.err,
                       r.show())
+
+    def test_exec_and_spawn_from_a_deepbind_library(self):
+        """a PHP extension (RTLD_DEEPBIND) that runs a static program: its
+        execv and posix_spawn bind to libc first; the DEEPBIND rebinding
+        (hook_dlopen.c's list) must cover the exec hooks too"""
+        lib = os.path.join(BIN, "deep_exec_lib.so")
+        for how in ("spawn", "exec"):
+            for scope in ("plain", "deep"):
+                with self.subTest(how=how, scope=scope):
+                    r = self.run_prog([self.c("deep_exec"), lib, scope, how, self.static],
+                                      config=self.path, env=self.env)
+                    if r.rc == 77:
+                        self.skipTest("no RTLD_DEEPBIND")
+                    self.assertIn("static argv0=" + self.static, r.out, r.show())
+                    self.assertIn(self.static + " is statically linked: running it supervised", r.err,
+                                  f"{how} from a {scope} library not supervised" + r.show())
