@@ -314,11 +314,15 @@ static bool take(int fd, struct dests *d)
 void explain_connected(int fd, const struct sockaddr *sa,
 		       const struct sockaddr *to, int rc, int err)
 {
-	if (rc == 0 || err != EINPROGRESS) {
+	/* Still under way: started (EINPROGRESS, or EINTR, after which the
+	 * kernel goes on), or asked about again (EALREADY). */
+	bool pending = rc && (err == EINPROGRESS || err == EINTR ||
+			      err == EALREADY);
+	if (!pending) {
 		explain_forget(fd);
 		if (rc)
 			explain_failure(sa, to, err);
-	} else if ((unsigned)fd < EXPLAIN_FDS) {
+	} else if (err != EALREADY && (unsigned)fd < EXPLAIN_FDS) {
 		remember(fd, sa, to);
 	}
 }
