@@ -343,11 +343,15 @@ static bool take(int fd, struct dests *d)
 void explain_connected(int fd, const struct sockaddr *sa,
 		       const struct sockaddr *to, int rc, int err)
 {
-	if (rc == 0 || err != EINPROGRESS) {
+	/* Still under way: started (EINPROGRESS, or EINTR, after which the
+	 * kernel goes on), or asked about again (EALREADY). */
+	bool pending = rc && (err == EINPROGRESS || err == EINTR ||
+			      err == EALREADY);
+	if (!pending) {
 		explain_forget(fd);
 		if (rc)
 			explain_failure(sa, to, err);
-	} else if (fd >= 0) {
+	} else if (err != EALREADY && fd >= 0) {
 		remember(fd, sa, to);
 	}
 }

@@ -85,10 +85,10 @@ static const struct rule *route_for(const struct lookup *lk, int port)
 
 static void warn_unresolved(const char *name, const struct rule *r, int rc)
 {
-	if (explain_unresolved_due(r->target_host))
+	if (explain_unresolved_due(r->target_host)) /* once a minute */
 		log_msg(LOG_WARN, "%s: rule %s -> %s (%s): %s does not resolve: %s",
-		name, r->public_text, r->target_text, r->origin, r->target_host,
-		gai_strerror(rc));
+			name, r->public_text, r->target_text, r->origin,
+			r->target_host, gai_strerror(rc));
 }
 
 /* The targets of the other rules, and the name's own address when ports

@@ -256,6 +256,25 @@ def python_subprocess_and_execv():
           r.show)
 
 
+PY_FEXECVE = r"""
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.set_inheritable(fd, sys.argv[2] == "inheritable")
+os.execve(fd, [sys.argv[1]] + sys.argv[3:], os.environ)   # fexecve(3)
+"""
+
+
+@test
+def fexecve_go():
+    if not need("goget"):
+        return
+    r = run([sys.executable, "-c", PY_FEXECVE, BIN["goget"], "inheritable", URL])
+    check("fexecve of a Go program (an fd the exec keeps): redirected", REACHED in r.stdout, r.show)
+    r = run([sys.executable, "-c", PY_FEXECVE, BIN["goget"], "cloexec", URL], HOSTSHIM_LOG="info")
+    check("fexecve of a close-on-exec fd: run as before, not supervised",
+          REACHED not in r.stdout and "running it supervised" not in r.stderr, r.show)
+
+
 @test
 def static_program():
     if not need("static_get"):
