@@ -78,7 +78,8 @@ class BreakerExec(Base):
         return files, drop
 
     def preloaded(self, files, *extra):
-        return ["env", "LD_PRELOAD=" + files["lib.so"], "HOSTSHIM_CONFIG=" + files["cfg"],
+        # the ASan leg's runtime first (HOSTSHIM_TEST_PRELOAD_PREFIX)
+        return ["env", "LD_PRELOAD=" + " ".join(PREFIX + [files["lib.so"]]), "HOSTSHIM_CONFIG=" + files["cfg"],
                 "HOSTSHIM_SUPERVISOR=" + files["sup"], *extra]
 
     def test_setuid_static_program_keeps_its_privileges(self):

@@ -19,6 +19,7 @@ class BreakerExplain(Base):
         self.assertNotIn("far.localhost", r.err,
                          "a socket that was never redirected was explained as far.localhost" + r.show())
 
+    @unittest.skipIf(bool(PREFIX), "ASan refuses RTLD_DEEPBIND (it aborts the program)")
     def test_refusal_explained_inside_a_deepbind_library(self):
         """libcurl in a PHP extension (RTLD_DEEPBIND) learns how a
         non-blocking connect ended from getsockopt(SO_ERROR): the refusal
