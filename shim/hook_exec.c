@@ -107,7 +107,7 @@ enum reach { REACHED, GO, STATIC };
 /* The file is read a few hundred bytes at a time: execve may be called on
  * a thread with a small stack (PTHREAD_STACK_MIN is 16 KiB), so nothing
  * here may keep big buffers. Under 1 KiB in all. */
-#define PH_CHUNK 8	/* program headers read at once */
+#define PH_CHUNK 4	/* program headers read at once */
 #define PH_MAX 64	/* more: not a program we know */
 #define NAMES_CHUNK 128 /* section names read at once */
 #define NAMES_MAX 8192	/* of the section names, what is looked at */
@@ -118,11 +118,22 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off)
 	return pread(fd, buf, n, (off_t)off) == (ssize_t)n;
 }
 
+/* Whether `s` (n bytes) holds `want` (m bytes). Not memmem: musl's keeps
+ * a 2 KiB table on the stack. */
+static bool holds(const char *s, size_t n, const char *want, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (s[i] == want[0] && !memcmp(s + i, want, m))
+			return true;
+	return false;
+}
+
 /* Go's linker writes a section .go.buildinfo (with or without a build ID)
  * and, with one, .note.go.buildid. The section names are read a chunk at
  * a time, each overlapping the last by the longer name (NUL included)
  * less one, so that no name is cut in two. */
-static bool go_sections(int fd, const Elf64_Ehdr *eh)
+static __attribute__((noinline)) bool go_sections(int fd,
+						  const Elf64_Ehdr *eh)
 {
 	static const char buildinfo[] = ".go.buildinfo", buildid[] = ".note.go.buildid";
 	enum { OVERLAP = sizeof buildid - 1 };
@@ -137,8 +148,8 @@ static bool go_sections(int fd, const Elf64_Ehdr *eh)
 		size_t n = size - at < sizeof text ? (size_t)(size - at) : sizeof text;
 		if (!read_at(fd, text, n, names.sh_offset + at))
 			return false;
-		if (memmem(text, n, buildinfo, sizeof buildinfo) ||
-		    memmem(text, n, buildid, sizeof buildid))
+		if (holds(text, n, buildinfo, sizeof buildinfo) ||
+		    holds(text, n, buildid, sizeof buildid))
 			return true;
 		if (at + n >= size)
 			break;
@@ -207,7 +218,7 @@ static enum reach classify_fd(int fd, const char *path)
 /* Setuid, setgid (with group execute: without, the bit means mandatory
  * locking) or file capabilities: the supervisor, when it isn't root, runs
  * COMMAND under no_new_privs, and the kernel would grant none of them. */
-static bool privileged(int fd)
+static __attribute__((noinline)) bool privileged(int fd)
 {
 	struct stat st;
 	if (fstat(fd, &st))
@@ -221,7 +232,8 @@ static bool privileged(int fd)
 static void say(enum log_level level, char *const envp[], const char *a,
 		const char *b, const char *c, const char *d);
 
-static enum reach classify(const char *path, char *const envp[])
+static __attribute__((noinline)) enum reach classify(const char *path,
+							 char *const envp[])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -329,8 +341,9 @@ static enum log_level exec_level(char *const envp[])
 	return atomic_load(&shim_state) == SHIM_READY ? log_level : LOG_WARN;
 }
 
-static void say(enum log_level level, char *const envp[], const char *a,
-		const char *b, const char *c, const char *d)
+static __attribute__((noinline)) void
+say(enum log_level level, char *const envp[], const char *a, const char *b,
+    const char *c, const char *d)
 {
 	if (exec_level(envp) < level)
 		return;
@@ -512,38 +525,35 @@ exec_supervised(const char *sup, const char *path, char *const argv[],
 	return run(ctx, sup, argv, nenv);
 }
 
-/* When `path` is a program the preload can't reach and supervision
- * applies: calls `run` with the supervisor in its place and returns true
- * if that worked (*rc its result). False: the caller runs `path` itself. */
-static bool run_supervised(const char *path, char *const argv[],
-			   char *const envp[], runner run, void *ctx, int *rc)
+/* For `path`, a `kind` of program the preload can't reach: when
+ * supervision applies, calls `run` with the supervisor in its place and
+ * returns true if that worked (*rc its result). Out of line: what only
+ * this case needs is not on the stack of every exec. */
+static __attribute__((noinline)) bool
+supervise(const char *path, enum reach kind, int asked, char *const argv[],
+	  char *const envp[], runner run, void *ctx, int *rc)
 {
 	char buf[SUP_PATH_MAX];
 	const char *sup;
-	const char *kind_text;
+	const char *kind_text = kind == GO ? " is a Go program"
+					   : " is statically linked";
 	size_t envc;
 	int saved = errno;
-	int asked = supervision_asked(envp);
-	/* Without argv[0] there is no COMMAND to hand over. */
-	if (asked == 0 || !argv || !argv[0])
+	if (!supervision_wanted(envp, asked))
 		return false;
-	enum reach kind = classify(path, envp);
-	if (kind == REACHED || !supervision_wanted(envp, asked))
-		goto plain;
-	kind_text = kind == GO ? " is a Go program" : " is statically linked";
 	if (!(sup = find_supervisor(envp, buf))) {
 		say(LOG_WARN, envp, path, kind_text,
 		    ": " SUPERVISOR " not found (HOSTSHIM_SUPERVISOR, beside "
 		    "the library, ../lib/hostshim/); running it without hostshim",
 		    "");
-		goto plain;
+		return false;
 	}
 	if (exec_room(path, envp, &envc) > EXEC_STACK_MAX) {
 		say(LOG_WARN, envp, path, kind_text,
 		    ": its environment is too large to hand to " SUPERVISOR
 		    " from here; running it without hostshim",
 		    "");
-		goto plain;
+		return false;
 	}
 	say(LOG_INFO, envp, path, kind_text, ": running it supervised by ", sup);
 	errno = saved;
@@ -555,7 +565,26 @@ static bool run_supervised(const char *path, char *const argv[],
 	fmt_uint(num, (unsigned)err);
 	say(LOG_WARN, envp, sup, ": cannot be run (errno ", num,
 	    "); running the program without hostshim");
-plain:
+	return false;
+}
+
+/* When `path` is a program the preload can't reach and supervision
+ * applies: calls `run` with the supervisor in its place and returns true
+ * if that worked (*rc its result). False: the caller runs `path` itself,
+ * with errno as it was. Every exec comes through here: a few hundred bytes
+ * of stack for a program that isn't supervised. */
+static bool run_supervised(const char *path, char *const argv[],
+			   char *const envp[], runner run, void *ctx, int *rc)
+{
+	int saved = errno;
+	int asked = supervision_asked(envp);
+	/* Without argv[0] there is no COMMAND to hand over. */
+	if (asked == 0 || !argv || !argv[0])
+		return false;
+	enum reach kind = classify(path, envp);
+	if (kind != REACHED &&
+	    supervise(path, kind, asked, argv, envp, run, ctx, rc))
+		return true;
 	errno = saved;
 	return false;
 }
