@@ -90,6 +90,8 @@ static int serve(int listener, int sfd, pid_t child)
 	exit(STATUS_NO_SECCOMP);
 }
 
+const char *spawn_file;
+
 int main(int argc, char **argv)
 {
 	int first = 1;

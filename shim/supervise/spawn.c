@@ -107,8 +107,6 @@ static const char *seccomp_error(int err)
 	}
 }
 
-const char *spawn_file;
-
 pid_t spawn_supervised(char **argv, int *listener)
 {
 	int pipefd[2];
