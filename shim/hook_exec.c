@@ -542,17 +542,20 @@ supervise(const char *path, enum reach kind, int asked, char *const argv[],
 	if (!supervision_wanted(envp, asked))
 		return false;
 	if (!(sup = find_supervisor(envp, buf))) {
-		say(LOG_WARN, envp, path, kind_text,
-		    ": " SUPERVISOR " not found (HOSTSHIM_SUPERVISOR, beside "
-		    "the library, ../lib/hostshim/); running it without hostshim",
-		    "");
+		if (first_say(path, 3))
+			say(LOG_WARN, envp, path, kind_text,
+			    ": " SUPERVISOR " not found (HOSTSHIM_SUPERVISOR, "
+			    "beside the library, ../lib/hostshim/); running "
+			    "it without hostshim",
+			    "");
 		return false;
 	}
 	if (exec_room(path, envp, &envc) > EXEC_STACK_MAX) {
-		say(LOG_WARN, envp, path, kind_text,
-		    ": its environment is too large to hand to " SUPERVISOR
-		    " from here; running it without hostshim",
-		    "");
+		if (first_say(path, 4))
+			say(LOG_WARN, envp, path, kind_text,
+			    ": its environment is too large to hand to "
+			    SUPERVISOR " from here; running it without hostshim",
+			    "");
 		return false;
 	}
 	say(LOG_INFO, envp, path, kind_text, ": running it supervised by ", sup);
