@@ -135,7 +135,8 @@ static bool holds(const char *s, size_t n, const char *want, size_t m)
 static __attribute__((noinline)) bool go_sections(int fd,
 						  const Elf64_Ehdr *eh)
 {
-	static const char buildinfo[] = ".go.buildinfo", buildid[] = ".note.go.buildid";
+	static const char buildinfo[] = ".go.buildinfo";
+	static const char buildid[] = ".note.go.buildid";
 	enum { OVERLAP = sizeof buildid - 1 };
 	Elf64_Shdr names;
 	char text[NAMES_CHUNK];
@@ -504,7 +505,8 @@ exec_supervised(const char *sup, const char *path, char *const argv[],
 	strcat(file, strchr(path, '/') ? "" : "./");
 	strcat(file, path);
 	for (size_t i = 0; i < envc; i++) {
-		if (named(envp[i], MARKER) || !strncmp(envp[i], FILE_VAR, sizeof FILE_VAR - 1))
+		if (named(envp[i], MARKER) ||
+		    !strncmp(envp[i], FILE_VAR, sizeof FILE_VAR - 1))
 			continue;
 		if (named(envp[i], "LD_PRELOAD")) {
 			/* The first is the one the loader reads. */
