@@ -21,8 +21,11 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 SHIM_CFLAGS  := -std=gnu11 -fPIC -fvisibility=hidden -fno-strict-aliasing \
                 -U_FORTIFY_SOURCE $(WARN) $(VERSION_DEF)
+# No -z now: every program pays for binding each libc function the library
+# calls, networking or not (/bin/true: +50k instructions, a third more); lazily
+# only those a program reaches are bound.
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/exports.map -Wl,-z,defs \
-                -Wl,-z,now -Wl,-z,relro
+                -Wl,-z,relro
 # inih's archive, not its shared library: the only run-time need is libc.
 INIH     ?= -l:libinih.a
 # dlsym: shim/real.c binds the oldest version (GLIBC_2.2.5 on x86_64), which

@@ -39,6 +39,7 @@ build/musl/hostshim-supervise: $(SUP_SRCS) $(SUP_HDRS) build/musl/inih/ini.o \
 
 supervise-test: build/hostshim-supervise build/hostshim build/musl/hostshim-supervise
 	python3 tests/supervise/run.py
+	python3 tests/supervise/test_exec.py
 	HOSTSHIM_SUPERVISOR=build/musl/hostshim-supervise python3 tests/supervise/run.py
 
 check: supervise-test

@@ -365,10 +365,16 @@ static void set_option(struct config *cfg, const char *origin,
 		free(*list);
 		if (!(*list = strdup(value)))
 			add_message(cfg, LOG_ERROR, origin, "out of memory");
+	} else if (!strcmp(key, "supervise")) {
+		/* Read where it is used, by hook_exec.c: checked here. */
+		if (strcmp(value, "auto") && strcmp(value, "off"))
+			add_message(cfg, LOG_ERROR, origin,
+				    "supervise must be auto or off, not '%.40s'",
+				    value);
 	} else {
 		add_message(cfg, LOG_ERROR, origin,
 			    "unknown key '%.60s' in [shim] (known: log, strict, "
-			    "reload, only, skip)",
+			    "reload, only, skip, supervise)",
 			    key);
 	}
 }

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "current.h"
+#include "explain.h"
 #include "init.h"
 #include "log.h"
 #include "resolver.h"
@@ -101,6 +102,18 @@ static void unresolved(struct target *t, const struct asker *a,
 	ll_emit(&l);
 }
 
+/* Said at info once per public name, port, target and target address. */
+static bool redirect_is_new(const struct asker *a, const struct rule *r,
+			    const struct redirect *out)
+{
+	char name[NAME_MAX_LEN + 1];
+	if (a->index && !slot_name(a->index, name))
+		return false;
+	return explain_redirect_is_new(a->index ? name : a->addr, a->port,
+				       r ? r->target_text : "",
+				       (const struct sockaddr *)&out->to);
+}
+
 static void to_target(int fd, const struct target *t, const struct rule *r,
 		      const struct synth *s, const struct asker *a,
 		      struct redirect *out)
@@ -121,15 +134,14 @@ static void to_target(int fd, const struct target *t, const struct rule *r,
 		out->err = EHOSTUNREACH;
 		if (!atomic_load_explicit(&t->resolved, memory_order_acquire))
 			unresolved((struct target *)t, a, r);
-		else if (log_level >= LOG_WARN)
+		else if (log_level >= LOG_WARN &&
+			 explain_unresolved_due(r ? r->target_host : "?"))
 			log_failure(a, r);
 		return;
 	}
 	out->err = 0;
-	uint64_t key = (uint64_t)a->index << 40 |
-		       (uint64_t)(r ? r->id + 1 : 0) << 16 | a->port;
 	if (log_level >= LOG_DEBUG ||
-	    (log_level >= LOG_INFO && log_first_time(key)))
+	    (log_level >= LOG_INFO && redirect_is_new(a, r, out)))
 		log_redirect(a, r, out);
 }
 
@@ -210,6 +222,7 @@ static __attribute__((noinline)) int connect_slow(int fd,
 	int saved = errno;
 	real_ready();
 	if (!rewrite(fd, sa, len, &r)) {
+		explain_forget(fd);
 		errno = saved;
 		return real.connect(fd, sa, len);
 	}
@@ -218,13 +231,18 @@ static __attribute__((noinline)) int connect_slow(int fd,
 		return -1;
 	}
 	errno = saved;
-	return real.connect(fd, (struct sockaddr *)&r.to, r.len);
+	int rc = real.connect(fd, (struct sockaddr *)&r.to, r.len), err = errno;
+	explain_connected(fd, sa, (struct sockaddr *)&r.to, rc, err);
+	errno = err;
+	return rc;
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if (plainly_unmapped(sa))
+	if (plainly_unmapped(sa)) {
+		explain_forget(fd);
 		return real.connect(fd, sa, len);
+	}
 	return connect_slow(fd, sa, len);
 }
 

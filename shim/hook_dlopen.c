@@ -69,6 +69,9 @@ __asm__(".symver dlerror, dlerror@GLIBC_2.17");
  * Rebound, its dlopen comes through here and the second library is
  * rebound in turn, at any depth. */
 static const char *const hooked[] = {
+	"getsockopt",	   "execve",	       "execv",	     "execvp",
+	"execvpe",	   "execl",	       "execlp",     "execle",
+	"fexecve",	   "posix_spawn",      "posix_spawnp",
 	"getaddrinfo",	   "getnameinfo",      "gethostbyname",
 	"gethostbyname2",  "gethostbyname_r",  "gethostbyname2_r",
 	"gethostbyaddr",   "gethostbyaddr_r",  "connect",

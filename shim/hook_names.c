@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "current.h"
+#include "explain.h"
 #include "init.h"
 #include "log.h"
 #include "resolver.h"
@@ -117,9 +118,10 @@ static int route_for(const struct route_copy *routes, size_t n, int port)
 
 static void warn_unresolved(const char *name, const struct rule *r, int rc)
 {
-	log_msg(LOG_WARN, "%s: rule %s -> %s (%s): %s does not resolve: %s",
-		name, r->public_text, r->target_text, r->origin, r->target_host,
-		gai_strerror(rc));
+	if (explain_unresolved_due(r->target_host)) /* once a minute */
+		log_msg(LOG_WARN, "%s: rule %s -> %s (%s): %s does not resolve: %s",
+			name, r->public_text, r->target_text, r->origin,
+			r->target_host, gai_strerror(rc));
 }
 
 /* What the resolver said for each target of the name, before it is kept. */

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "current.h"
+#include "explain.h"
 #include "init.h"
 #include "resolver.h"
 #include "rules.h"
@@ -315,6 +316,7 @@ static void load(void)
 		log_level = LOG_WARN;
 	log_msg(LOG_DEBUG, "libhostshim %s", HOSTSHIM_VERSION);
 	report_messages(&cfg, check);
+	explain_sources(&cfg, source.path, source.map);
 	char exe[PROGRAM_NAME_MAX];
 	exe_name(exe);
 	const char *program = env_get("HOSTSHIM_CHECK_PROGRAM");
@@ -499,18 +501,41 @@ bool shim_load(bool for_connect)
 	}
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	while (*prefix && *s == *prefix)
+		s++, prefix++;
+	return !*prefix;
+}
+
+/* Whether the environment has either variable ("NAME="), looked for by
+ * hand for the constructor's sake. */
+static bool env_names_either(const char *a, const char *b)
+{
+	for (char **e = environ; e && *e; e++)
+		if (**e == 'H' && (has_prefix(*e, a) || has_prefix(*e, b)))
+			return true;
+	return false;
+}
+
 /* argv[0] is kept now, before the program can rename itself. `hostshim
  * --check` runs a program that needs no rules, and strict mode asked in
  * the environment promises to stop a bad configuration at start: both
  * load now. */
 __attribute__((constructor)) static void on_load(void)
 {
+	const char *name = program_invocation_short_name;
+	size_t i = 0;
+	/* Without a call into libc: this runs in every program, networking
+	 * or not, and each first call binds a symbol (~800 instructions). */
+	for (; name && name[i] && i < sizeof program_arg0 - 1; i++)
+		program_arg0[i] = name[i];
+	program_arg0[i] = '\0';
+	if (!env_names_either("HOSTSHIM_CHECK=", "HOSTSHIM_STRICT="))
+		return;
 	const char *check = env_get("HOSTSHIM_CHECK"),
 		   *strict = env_get("HOSTSHIM_STRICT");
 	bool yes = false;
-	snprintf(program_arg0, sizeof program_arg0, "%s",
-		 program_invocation_short_name ? program_invocation_short_name
-					       : "");
 	/* Any value but a plain "no" asks for it (a bad one is reported). */
 	if ((check && *check && (!config_bool(check, &yes) || yes)) ||
 	    (strict && *strict && (!config_bool(strict, &yes) || yes))) {

@@ -251,28 +251,6 @@ void ll_addr(struct logline *l, const struct sockaddr *sa)
 	}
 }
 
-/* Keys seen, open addressing; 0 is an empty place. */
-#define SEEN_COUNT 4096
-static _Atomic uint64_t seen_keys[SEEN_COUNT];
-
-bool log_first_time(uint64_t key)
-{
-	key++; /* never 0 */
-	unsigned start = (unsigned)((key * 0x9e3779b97f4a7c15u) >> 52);
-	for (unsigned i = 0; i < 64; i++) {
-		_Atomic uint64_t *place = &seen_keys[(start + i) % SEEN_COUNT];
-		uint64_t seen = atomic_load_explicit(place, memory_order_relaxed);
-		if (seen == 0 &&
-		    atomic_compare_exchange_strong_explicit(
-			    place, &seen, key, memory_order_relaxed,
-			    memory_order_relaxed))
-			return true;
-		if (seen == key)
-			return false;
-	}
-	return false;
-}
-
 void ll_emit(struct logline *l)
 {
 	l->text[l->len++] = '\n';

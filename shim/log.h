@@ -15,9 +15,6 @@ bool log_level_parse(const char *text, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_remember_stderr(void);
-/* True the first time `key` is seen: "one line per distinct redirect".
- * Lock-free and bounded: once its table is full it says false. */
-bool log_first_time(uint64_t key);
 
 struct file_id {
 	unsigned mode, uid;

@@ -38,6 +38,12 @@ void real_resolve(void)
 	FIND(sendto);
 	FIND(sendmsg);
 	FIND(sendmmsg);
+	FIND(getsockopt);
+	FIND(execve);
+	FIND(execvpe);
+	FIND(fexecve);
+	FIND(posix_spawn);
+	FIND(posix_spawnp);
 	/* Last: connect doubles as the flag that the table is complete. */
 	void *c = dlsym(RTLD_NEXT, "connect");
 	__atomic_store_n((void **)&real.connect, c, __ATOMIC_RELEASE);

@@ -3,6 +3,7 @@
 #define HOSTSHIM_REAL_H
 
 #include <netdb.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -33,6 +34,16 @@ struct real_fns {
 			  const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, mmsg_flags_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *,
+			    const posix_spawn_file_actions_t *,
+			    const posix_spawnattr_t *, char *const[],
+			    char *const[]);
 };
 extern struct real_fns real;
 void real_resolve(void);

@@ -86,10 +86,19 @@ static int serve_signals(int sfd, pid_t child)
 	exit(STATUS_NO_SECCOMP);
 }
 
+const char *spawn_file;
+
 int main(int argc, char **argv)
 {
 	int first = 1;
-	if (first < argc && !strcmp(argv[first], "--"))
+	/* Run by the library's exec hook: our argv is COMMAND's own, argv[0]
+	 * included (busybox, login shells), and this names the file to run. */
+	const char *file = getenv(SPAWN_FILE_ENV);
+	unsetenv(SPAWN_FILE_ENV);
+	if (file && *file && argc > 0) {
+		spawn_file = file;
+		first = 0;
+	} else if (first < argc && !strcmp(argv[first], "--"))
 		first++;
 	if (first >= argc) {
 		fprintf(stderr, "usage: %s [--] COMMAND [ARG]...\n"

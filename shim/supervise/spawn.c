@@ -86,10 +86,11 @@ _Noreturn static void child(char **argv, pid_t parent, int report)
 	if (write(report, &h, sizeof h) != (ssize_t)sizeof h || h.listener < 0)
 		_exit(STATUS_NO_SECCOMP);
 	signals_restore_in_child();
-	execvp(argv[0], argv);
+	execvp(spawn_file ? spawn_file : argv[0], argv);
 	int err = errno;
 	char line[300];
-	int n = snprintf(line, sizeof line, "hostshim: %s: %s\n", argv[0],
+	int n = snprintf(line, sizeof line, "hostshim: %s: %s\n",
+			 spawn_file ? spawn_file : argv[0],
 			 strerror(err));
 	if (n > 0 && write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
 		_exit(127);

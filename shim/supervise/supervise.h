@@ -54,6 +54,10 @@ const struct sock_fprog *filter_program(void);
 /* Starts argv[0] under the filter; returns its pid and the listener fd,
  * or exits 125 (seccomp refused) / 127 / 126 without running it. */
 pid_t spawn_supervised(char **argv, int *listener);
+/* The file to run when it is not argv[0]: $HOSTSHIM_SUPERVISE_FILE, set
+ * by the library's exec hook, which passes COMMAND's argv unchanged. */
+#define SPAWN_FILE_ENV "HOSTSHIM_SUPERVISE_FILE"
+extern const char *spawn_file;
 void spawn_check_kernel(void);
 
 /* ---- routes.c ------------------------------------------------------- */

@@ -81,8 +81,10 @@ SLL = f"[{LL}%{LL_IF}]:9000"
 
 HOOKS = {"getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
          "gethostbyname2_r", "getnameinfo", "gethostbyaddr", "gethostbyaddr_r",
-         "connect", "sendto", "sendmsg", "sendmmsg", "dlopen",
-         "getaddrinfo_a", "gai_suspend", "gai_error", "gai_cancel"}
+         "connect", "sendto", "sendmsg", "sendmmsg", "dlopen", "getsockopt",
+         "getaddrinfo_a", "gai_suspend", "gai_error", "gai_cancel",
+         "execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "fexecve",
+         "posix_spawn", "posix_spawnp"}
 
 SYN4 = ipaddress.ip_network("127.88.0.0/16")
 SYN6 = ipaddress.ip_network("fd68:7368:696d::/48")

@@ -226,11 +226,11 @@ class IPv6(Base):
     def test_info_lines_ipv6(self):
         r = self.get("v6.localhost", 80, "-k", "2", config=self.cfg, log="info")
         self.assertReached(r, S6)
-        self.assertEqual(r.shim_lines(), [f"hostshim: v6.localhost:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
+        self.assertEqual([l for l in r.shim_lines() if " -> " in l], [f"hostshim: v6.localhost:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
         cfg = self.rules(f"[{PUB6}]:80 = server6:9000")
         r = self.get(PUB6, 80, config=cfg, log="info")
         # an IPv6 address with a port is written in brackets, as in the rule
-        self.assertEqual(r.shim_lines(), [f"hostshim: [{PUB6}]:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
+        self.assertEqual([l for l in r.shim_lines() if " -> " in l], [f"hostshim: [{PUB6}]:80 -> server6:9000 ([{SERVER6}]:9000)"], r.show())
 
     def test_check_mode_ipv6_targets(self):
         path = self.rules("v6.localhost = server6:9000", "dual.localhost = dual:9000",
