@@ -191,8 +191,8 @@ static bool describe(const struct sockaddr *sa, char public[NAME_MAX_LEN + 1],
 	unsigned tport = port;
 	const struct ruleset *rs = current_enter(&ticket);
 	*synthetic = synth_decode(sa, sizeof(struct sockaddr_in6), &s);
-	if (*synthetic && slot_name(s.index, public) &&
-	    slot_route(s.index, (uint16_t)port, &route)) {
+	if (*synthetic && rs && slot_name(s.index, public) &&
+	    slot_route(rs, s.index, (uint16_t)port, &route)) {
 		host = route.rule ? route.rule->target_host : public;
 		if (route.rule && route.rule->target_port)
 			tport = route.rule->target_port;
