@@ -150,13 +150,15 @@ void notify_init(int listener);
 bool notify_one(int listener);
 
 /* ---- signals.c ------------------------------------------------------ */
-int signals_block(void); /* returns a signalfd for the forwarded signals */
+int signals_block(void); /* every catchable signal: returns a signalfd */
 /* Reads the signalfd: forwards, or returns true with *status when the
  * child has ended (its exit code, or 128+signal after re-raising). */
 bool signals_handle(int sfd, pid_t child, int *status);
 void signals_restore_in_child(void);
 void signals_isolate_child(void);   /* its own process group */
 void signals_started(pid_t child);
+/* false: COMMAND shares our process group (a script on a terminal) */
+bool signals_command_group(void);
 /* Runs notify_one on a thread of its own until the listener is gone. */
 void notify_start(int listener);
 
