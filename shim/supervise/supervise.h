@@ -48,7 +48,8 @@ const struct rule *lib_match_addr(const struct sockaddr *sa, uint16_t port);
 
 /* ---- filter.c ------------------------------------------------------- */
 struct sock_fprog;
-const struct sock_fprog *filter_program(void);
+/* watch_exec: execve and execveat notify too (exec.c). */
+const struct sock_fprog *filter_program(bool watch_exec);
 
 /* ---- spawn.c -------------------------------------------------------- */
 /* Starts argv[0] under the filter; returns its pid and the listener fd,
@@ -136,6 +137,7 @@ struct mem {
 	uint64_t id;
 	int fd;		 /* /proc/PID/mem once opened and confirmed, or -1 */
 	bool tried_open;
+	bool quiet; /* a refusal is not worth the warning (exec.c) */
 };
 void mem_begin(struct mem *m, int listener, pid_t pid, uint64_t id);
 void mem_end(struct mem *m);
@@ -143,6 +145,11 @@ bool mem_read(struct mem *m, uint64_t addr, void *buf, size_t len);
 bool mem_write(struct mem *m, uint64_t addr, const void *buf, size_t len);
 /* Which way works, tried on COMMAND; false (said) when none does. */
 bool mem_probe(pid_t child);
+
+/* ---- exec.c --------------------------------------------------------- */
+/* An execve (dirfd AT_FDCWD) or execveat under no_new_privs: says once
+ * when the program is setuid, setgid or has file capabilities. */
+void exec_check(struct mem *m, int dirfd, uint64_t path, uint64_t flags);
 
 /* ---- notify.c ------------------------------------------------------- */
 void notify_init(int listener);

@@ -324,6 +324,21 @@ def daemonized_child_after_command_exits():
 # ---- privileges ---------------------------------------------------------------
 
 
+def setuid_check(label, inner):
+    suid = os.path.join(TMP, "suid-id")
+    shutil.copy("/usr/bin/id", suid)
+    os.chmod(suid, 0o4755)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + inner(suid)
+    plain = subprocess.run(docker_caps() + nobody, capture_output=True, text=True, timeout=30)
+    sup = subprocess.run(docker_caps() + supervised(nobody), capture_output=True, text=True, timeout=30)
+    check(f"without ({label}): a setuid-root program run by nobody has euid 0 (Docker's capabilities)",
+          plain.stdout.strip() == "0", f"{plain.stdout}{plain.stderr}")
+    told = "no_new_privs" in sup.stderr or "setuid" in sup.stderr
+    check(f"supervised ({label}, Docker's capabilities): the setuid program keeps euid 0, or a "
+          "default-level line says it won't",
+          sup.stdout.strip() == "0" or told, f"stdout: {sup.stdout}stderr: {sup.stderr}")
+
+
 @test
 def setuid_program_in_the_tree():
     """Docker grants no CAP_SYS_ADMIN, so the supervisor sets no_new_privs
@@ -331,18 +346,16 @@ def setuid_program_in_the_tree():
     COMMAND's tree then runs without its privileges (sudo, su, ping, a
     setuid helper), where the same container without hostshim has them.
     Must hold: it works, or the user is told (default level), not a silent
-    change."""
-    suid = os.path.join(TMP, "suid-id")
-    shutil.copy("/usr/bin/id", suid)
-    os.chmod(suid, 0o4755)
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", suid, "-u"]
-    plain = subprocess.run(docker_caps() + nobody, capture_output=True, text=True, timeout=30)
-    sup = subprocess.run(docker_caps() + supervised(nobody), capture_output=True, text=True, timeout=30)
-    check("without: a setuid-root program run by nobody has euid 0 (Docker's capabilities)",
-          plain.stdout.strip() == "0", f"{plain.stdout}{plain.stderr}")
-    told = "no_new_privs" in sup.stderr or "setuid" in sup.stderr
-    check("supervised (Docker's capabilities): the setuid program keeps euid 0, or a default-level line says it won't",
-          sup.stdout.strip() == "0" or told, f"stdout: {sup.stdout}stderr: {sup.stderr}")
+    change. Here a shell run as nobody runs it."""
+    setuid_check("from a shell", lambda suid: ["sh", "-c", f"{suid} -u"])
+
+
+@test
+def setuid_exec_right_after_a_user_switch():
+    """The same, exec'd straight by setpriv after its switch to nobody:
+    that caller is not dumpable, so the supervisor (without
+    CAP_SYS_PTRACE) can't read what it execs (docs/supervised.md)."""
+    setuid_check("exec'd by setpriv itself", lambda suid: [suid, "-u"])
 
 
 # ---- DNS ------------------------------------------------------------------------
