@@ -18,8 +18,9 @@
  *     job-control shell made us a job, or we lead the session as in
  *     `docker run -t`): the same, and COMMAND's group becomes the
  *     foreground, so it reads the terminal and Ctrl-C reaches it straight
- *     from the terminal. When COMMAND stops (Ctrl-Z) we stop too, so the
- *     shell sees the job stop; on SIGCONT (fg) we give the terminal back.
+ *     from the terminal. When COMMAND stops (Ctrl-Z; SIGTTIN in the
+ *     background too) we stop too, so the shell sees the job stop; on
+ *     SIGCONT (fg) we give the terminal back.
  *   a terminal whose foreground is our group but not ours alone (a
  *     script, make, a for loop run from a shell): COMMAND stays in our
  *     group, so Ctrl-C reaches the script too and stops it, as without
@@ -55,15 +56,18 @@
 static sigset_t old_mask;
 static struct sigaction old_pipe;
 static bool own_group;	   /* COMMAND in a process group of its own */
-static bool take_terminal; /* ... made the terminal's foreground */
+static bool job;	   /* we are a job of a shell (or lead the session) */
+static bool take_terminal; /* ... in the foreground: COMMAND gets it */
 static bool gave_terminal;
 
 static void plan(void)
 {
-	pid_t fg = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
-	bool foreground = fg > 0 && fg == getpgrp();
-	own_group = !foreground || getpgrp() == getpid();
-	take_terminal = foreground && own_group;
+	bool tty = isatty(STDIN_FILENO) && tcgetsid(STDIN_FILENO) == getsid(0);
+	bool foreground = tty && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	bool leader = getpgrp() == getpid();
+	own_group = !foreground || leader;
+	job = tty && leader;
+	take_terminal = job && foreground;
 }
 
 int signals_block(void)
@@ -118,8 +122,9 @@ static bool job_stop(int sig)
 	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* COMMAND, with the terminal, stopped (Ctrl-Z, SIGTTIN): stop with it;
- * on SIGCONT, give it the terminal back and continue it. */
+/* COMMAND, a shell's job with us, stopped (Ctrl-Z, SIGTTIN): stop with
+ * it, so the shell sees the job stop; on SIGCONT (fg, bg), give it the
+ * terminal back if we have it, and continue it. */
 static void stop_with(pid_t child)
 {
 	if (gave_terminal)
@@ -141,7 +146,7 @@ static bool reap(pid_t child, int *wstatus)
 	pid_t p;
 	while ((p = waitpid(-1, &st, WNOHANG | WUNTRACED)) > 0) {
 		if (p == child && WIFSTOPPED(st)) {
-			if (take_terminal && job_stop(WSTOPSIG(st)))
+			if (job && job_stop(WSTOPSIG(st)))
 				stop_with(child);
 		} else if (p == child) {
 			*wstatus = st;
