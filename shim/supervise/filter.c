@@ -1,7 +1,9 @@
 /* The seccomp filter: connect, sendmsg and sendmmsg always notify the
  * supervisor; sendto only when it carries a destination address (a
  * plain send() is sendto(..., NULL, 0) and would otherwise pay a round
- * trip for every write on a connected socket). Everything else, and
+ * trip for every write on a connected socket); execve and execveat only
+ * where we had to set no_new_privs for the filter, to say when a setuid
+ * program loses its privileges (exec.c). Everything else, and
  * every call from another ABI (i386 or x32 programs on x86_64), is
  * allowed: only the native 64-bit ABI is covered. */
 #define _GNU_SOURCE
@@ -30,6 +32,9 @@
 #define ARG_LO(i) (ARG_HI(i) + 4)
 #endif
 
+/* A system call number no call has: the exec checks, unwatched. */
+#define NO_CALL 0x3fffffffu
+
 #define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
 #define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
@@ -47,6 +52,8 @@ static struct sock_filter code[] = {
 #endif
 	/* Offsets count from the next instruction: ALLOW and NOTIFY are the
 	 * last two. */
+	JEQ(NO_CALL, 10, 0), /* __NR_execve when watched */
+	JEQ(NO_CALL, 9, 0),  /* __NR_execveat */
 	JEQ(__NR_connect, 8, 0),
 	JEQ(__NR_sendmsg, 7, 0),
 	JEQ(__NR_sendmmsg, 6, 0),
@@ -65,7 +72,14 @@ static const struct sock_fprog program = {
 	.filter = code,
 };
 
-const struct sock_fprog *filter_program(void)
+const struct sock_fprog *filter_program(bool watch_exec)
 {
+	/* The two exec checks come right before connect's. */
+	size_t at = 0;
+	while (code[at + 2].code != (BPF_JMP | BPF_JEQ | BPF_K) ||
+	       code[at + 2].k != __NR_connect)
+		at++;
+	code[at].k = watch_exec ? __NR_execve : NO_CALL;
+	code[at + 1].k = watch_exec ? __NR_execveat : NO_CALL;
 	return &program;
 }

@@ -84,12 +84,21 @@ _Noreturn static void guard(int listener, pid_t supervisor, pid_t child, int fro
 		n = read(from, &byte, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) { /* end of file: the supervisor died */
-		kill(-child, SIGKILL);
+		/* COMMAND shares its caller's group on a terminal
+		 * (signals.c): then COMMAND alone. */
+		bool group = kill(-child, SIGKILL) == 0;
+		if (!group)
+			kill(child, SIGKILL);
 		char line[200];
 		int len = snprintf(line, sizeof line,
 				   "hostshim: the supervisor (process %d) died: "
 				   "COMMAND's process group %d was killed\n",
 				   (int)supervisor, (int)child);
+		if (!group)
+			len = snprintf(line, sizeof line,
+				       "hostshim: the supervisor (process %d) "
+				       "died: COMMAND (process %d) was killed\n",
+				       (int)supervisor, (int)child);
 		if (len > 0 && write(2, line, (size_t)len) < 0)
 			len = 0;
 	}

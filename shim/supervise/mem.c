@@ -41,6 +41,7 @@ void mem_begin(struct mem *m, int listener, pid_t pid, uint64_t id)
 	m->id = id;
 	m->fd = -1;
 	m->tried_open = false;
+	m->quiet = false;
 }
 
 void mem_end(struct mem *m)
@@ -119,7 +120,7 @@ static bool opened(struct mem *m)
 	if (m->fd < 0 && (err == EACCES || err == EPERM))
 		m->fd = open_mem_as_owner(m->pid, &err);
 	if (m->fd < 0) {
-		if (err == EACCES || err == EPERM)
+		if ((err == EACCES || err == EPERM) && !m->quiet)
 			tell_unreachable(m->pid, err);
 		errno = err;
 		return false;

@@ -16,6 +16,7 @@
  * made the call. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <linux/seccomp.h>
@@ -145,6 +146,12 @@ static void handle(int listener)
 		for (uint64_t i = 0; i < a[2] && i < MMSG_MAX; i++)
 			one_msghdr(&m, a[1] + i * sizeof(struct mmsghdr),
 				   "sendmmsg");
+		break;
+	case __NR_execve:
+		exec_check(&m, AT_FDCWD, a[0], 0);
+		break;
+	case __NR_execveat:
+		exec_check(&m, (int)a[0], a[1], a[4]);
 		break;
 	}
 	mem_end(&m);

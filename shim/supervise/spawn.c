@@ -29,6 +29,7 @@
 struct handover {
 	int listener; /* -1: seccomp failed with `error` */
 	int error;
+	bool no_new_privs; /* set by us */
 };
 
 _Noreturn static void refuse(const char *why)
@@ -57,18 +58,21 @@ void spawn_check_kernel(void)
 	}
 }
 
-static int install_filter(void)
+/* *ours: we set no_new_privs, which a filter needs without
+ * CAP_SYS_ADMIN: setuid programs then run without their privileges, so
+ * the filter watches execs to say so when one runs (exec.c). */
+static int install_filter(bool *ours)
 {
 	unsigned flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	*ours = false;
 	int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
-			      filter_program());
+			      filter_program(false));
 	if (fd < 0 && errno == EACCES) {
-		/* Without CAP_SYS_ADMIN a filter needs no_new_privs (setuid
-		 * programs then run without their privileges). */
+		*ours = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0;
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 			return -1;
 		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
-				  filter_program());
+				  filter_program(*ours));
 	}
 	return fd;
 }
@@ -79,7 +83,9 @@ _Noreturn static void child(char **argv, pid_t parent, int report)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) || getppid() != parent)
 		_exit(STATUS_NO_SECCOMP);
-	struct handover h = {.listener = install_filter(), .error = errno};
+	bool nnp;
+	int fd = install_filter(&nnp);
+	struct handover h = {.listener = fd, .error = errno, .no_new_privs = nnp};
 	/* Before the parent reads the handover: it looks at the terminal. */
 	if (h.listener >= 0)
 		signals_isolate_child();
@@ -162,6 +168,12 @@ pid_t spawn_supervised(char **argv, int *listener)
 	close(pipefd[1]);
 	if (n == (ssize_t)sizeof h && h.listener >= 0) {
 		*listener = h.listener;
+		if (h.no_new_privs)
+			log_msg(LOG_INFO, "no_new_privs set (a seccomp filter "
+					  "needs it without CAP_SYS_ADMIN): setuid "
+					  "and setgid programs and file capabilities "
+					  "in COMMAND's tree give no privileges; "
+					  "said when one is run");
 		return pid;
 	}
 	waitpid(pid, NULL, 0);

@@ -48,7 +48,8 @@ const struct rule *lib_match_addr(const struct sockaddr *sa, uint16_t port);
 
 /* ---- filter.c ------------------------------------------------------- */
 struct sock_fprog;
-const struct sock_fprog *filter_program(void);
+/* watch_exec: execve and execveat notify too (exec.c). */
+const struct sock_fprog *filter_program(bool watch_exec);
 
 /* ---- spawn.c -------------------------------------------------------- */
 /* Starts argv[0] under the filter; returns its pid and the listener fd,
@@ -140,6 +141,7 @@ struct mem {
 	uint64_t id;
 	int fd;		 /* /proc/PID/mem once opened and confirmed, or -1 */
 	bool tried_open;
+	bool quiet; /* a refusal is not worth the warning (exec.c) */
 };
 void mem_begin(struct mem *m, int listener, pid_t pid, uint64_t id);
 void mem_end(struct mem *m);
@@ -148,19 +150,26 @@ bool mem_write(struct mem *m, uint64_t addr, const void *buf, size_t len);
 /* Which way works, tried on COMMAND; false (said) when none does. */
 bool mem_probe(pid_t child);
 
+/* ---- exec.c --------------------------------------------------------- */
+/* An execve (dirfd AT_FDCWD) or execveat under no_new_privs: says once
+ * when the program is setuid, setgid or has file capabilities. */
+void exec_check(struct mem *m, int dirfd, uint64_t path, uint64_t flags);
+
 /* ---- notify.c ------------------------------------------------------- */
 void notify_init(int listener);
 /* Handles one pending notification; false when the listener is gone. */
 bool notify_one(int listener);
 
 /* ---- signals.c ------------------------------------------------------ */
-int signals_block(void); /* returns a signalfd for the forwarded signals */
+int signals_block(void); /* every catchable signal: returns a signalfd */
 /* Reads the signalfd: forwards, or returns true with *status when the
  * child has ended (its exit code, or 128+signal after re-raising). */
 bool signals_handle(int sfd, pid_t child, int *status);
 void signals_restore_in_child(void);
 void signals_isolate_child(void);   /* its own process group */
 void signals_started(pid_t child);
+/* false: COMMAND shares our process group (a script on a terminal) */
+bool signals_command_group(void);
 /* Runs notify_one on a thread of its own until the listener is gone. */
 void notify_start(int listener);
 

@@ -682,6 +682,11 @@ def signals_once():
           counts == [["ready", "count", "1"]] * 3, counts)
     r = run(["timeout", "-s", "USR1", "0.5", LAUNCHER, "--supervise", "--", BIN["sigcount"]], False)
     check("timeout(1), which signals its child and then its group: once", r.out.split() == ["ready", "count", "1"], r)
+    # The de-duplication is for timeout's pair only: the parent asking
+    # twice, 100 ms apart, is heard twice (docs/supervised.md).
+    script = ('"$0" --supervise -- "$1" & sleep 1; kill -USR1 $!; sleep 0.1; kill -USR1 $!; wait $!')
+    r = run(["sh", "-c", script, LAUNCHER, BIN["sigcount"]], False)
+    check("the parent's same signal twice, 100 ms apart: twice", r.out.split() == ["ready", "count", "2"], r)
 
 
 @test
