@@ -128,9 +128,10 @@ _Noreturn static void run_under_outer(char **argv)
 		outer ? "by process " : "another supervisor's seccomp listener",
 		outer ? outer : "", outer ? ", " SUPERVISED_ENV : "", argv[0]);
 	signals_restore_in_child();
-	execvp(argv[0], argv);
+	execvp(spawn_file ? spawn_file : argv[0], argv);
 	int err = errno;
-	log_msg(LOG_ERROR, "%s: %s", argv[0], strerror(err));
+	log_msg(LOG_ERROR, "%s: %s", spawn_file ? spawn_file : argv[0],
+		strerror(err));
 	exit(err == ENOENT ? 127 : 126);
 }
 
