@@ -139,7 +139,8 @@ static void *notify_thread(void *arg)
 	/* Started with every signal blocked (see start_thread); glibc runs the
 	 * callback with none blocked. */
 	sigemptyset(&none);
-	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* this thread's: pthread_sigmask
+						 * is libpthread's before 2.32 */
 	c.fn(c.value);
 	return NULL;
 }
