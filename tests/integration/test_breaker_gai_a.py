@@ -40,6 +40,8 @@ class BreakerGaiAFork(CondBase):
         parent: glibc's child never runs it nor calls its notification;
         the child's own getaddrinfo_a must not run it again and notify it
         a second time (a callback that writes to a pipe or a log line)"""
+        if VALGRIND:
+            self.skipTest("a fork with getaddrinfo_a's threads in flight outlasts any timeout under valgrind")
         self.dset("gaislow.test", a=["127.0.0.5"])
         self.dns.delay("gaislow.test", 1.5)
         self._cleanups_cond.append(lambda: self.dns.delay("gaislow.test", None))
