@@ -31,7 +31,8 @@ CTOR_LIB = os.path.join(BIN, "ctor_lookup_lib.so")
 # curl and sh do not: far too slow, and not ours to check)
 VALGRIND = os.environ.get("HOSTSHIM_TEST_VALGRIND", "") not in ("", "0")
 VALGRIND_ARGV = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
-                 "--errors-for-leak-kinds=definite", "--vgdb=no"]
+                 "--errors-for-leak-kinds=definite", "--vgdb=no",
+                 "--suppressions=" + os.path.join(REPO, "tests", "integration", "valgrind.supp")]
 VALGRIND_SLOWER = 10                      # timeouts are multiplied by this under valgrind
 
 # IPv6 of the suite's own, only inside the namespace: a ULA prefix on lo and
